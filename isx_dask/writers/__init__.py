@@ -1,0 +1,5 @@
+"""Writers: one module per data set type, each with a bulk ``write_*`` function and the incremental class."""
+
+from .movie import Image, Movie, write_image, write_movie
+
+__all__ = ["Image", "Movie", "write_image", "write_movie"]
