@@ -17,6 +17,8 @@ from .layout import DataSetType, IsxdFormatError
 from .metadata import Duration, Spacing, Time, Timing
 from .readers import IsxdFile, MovieFile, open_isxd
 from .writers import Image, Movie, write_image, write_movie
+from .writers import VesselSet, write_vessel_set
+from .readers import VesselSetFile
 
 __version__ = "0.1.0"
 
@@ -36,3 +38,4 @@ __all__ = [
     "write_image",
     "write_movie",
 ]
+__all__ += ["VesselSet", "VesselSetFile", "write_vessel_set"]

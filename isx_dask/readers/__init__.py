@@ -7,6 +7,7 @@ import os
 from ..layout import DataSetType
 from ._file import IsxdFile, read_footer
 from .movie import MovieFile
+from .vessel_set import VesselSetFile
 
 __all__ = ["IsxdFile", "MovieFile", "open_isxd"]
 
@@ -15,6 +16,8 @@ READERS: dict[int, type[IsxdFile]] = {
     DataSetType.MOVIE: MovieFile,
     DataSetType.IMAGE: MovieFile,
 }
+READERS[DataSetType.VESSEL_SET] = VesselSetFile
+__all__ += ["VesselSetFile"]
 
 
 def open_isxd(path: str | os.PathLike[str]) -> IsxdFile:

@@ -1,5 +1,7 @@
 """Writers: one module per data set type, each with a bulk ``write_*`` function and the incremental class."""
 
 from .movie import Image, Movie, write_image, write_movie
+from .vessel_set import VesselSet, write_vessel_set
 
 __all__ = ["Image", "Movie", "write_image", "write_movie"]
+__all__ += ["VesselSet", "write_vessel_set"]

@@ -1,0 +1,191 @@
+"""Reading vessel sets lazily: projection image, lines, traces and heatmaps as Dask arrays."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..layout import ArrayLayout, IsxdFormatError
+from ..layout.vessel_set import VESSEL_STATUS_CODES, VesselSetLayout, parse_vessel_set_footer
+from ._file import IsxdFile, read_array
+
+__all__ = ["VesselSetFile"]
+
+_READ_CHUNK_NBYTES = 64 * 2**20
+_STATUS_NAMES = {code: name for name, code in VESSEL_STATUS_CODES.items()}
+
+
+class _LayoutArray:
+    """Array-like view of one :class:`ArrayLayout` of a file, reading only what is asked for (picklable)."""
+
+    def __init__(self, path: str, layout: ArrayLayout) -> None:
+        self.path = path
+        self.layout = layout
+        self.shape = layout.shape
+        self.dtype = np.dtype(layout.dtype)
+        self.ndim = len(layout.shape)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        key = key + (slice(None),) * (self.ndim - len(key))
+        return read_array(self.path, self.layout, key)
+
+
+def _lazy(path: str, layout: ArrayLayout, name: str) -> Any:
+    import dask.array as da
+    from dask.base import tokenize
+
+    per_item = max(1, math.prod(layout.shape[1:]) * np.dtype(layout.dtype).itemsize)
+    first = max(1, _READ_CHUNK_NBYTES // per_item)
+    chunks = (first, *layout.shape[1:]) if layout.shape else ()
+    token = f"isxd-{name}-" + tokenize(path, layout)
+    meta = np.empty((0,) * len(layout.shape), dtype=np.dtype(layout.dtype))
+    return da.from_array(_LayoutArray(path, layout), chunks=chunks, name=token, meta=meta, asarray=False, fancy=False)
+
+
+class VesselSetFile(IsxdFile):
+    """A committed vessel set, read lazily.
+
+    Attributes
+    ----------
+    layout : VesselSetLayout
+        Byte positions of the projection and vessel records.
+    """
+
+    def _check(self) -> None:
+        self.layout: VesselSetLayout = parse_vessel_set_footer(self.metadata, self.data_size)
+        codes = self.metadata["VesselStatuses"][: self.num_vessels]
+        bad = [c for c in codes if c not in _STATUS_NAMES]
+        if bad:
+            msg = f"{self.path!r}: VesselStatuses holds unknown codes {bad}; expected 0, 1 or 2"
+            raise IsxdFormatError(msg)
+
+    # -- metadata -----------------------------------------------------------------------
+    @property
+    def vessel_type(self) -> str:
+        """``'vessel diameter'`` or ``'rbc velocity'``."""
+        return self.layout.vessel_type
+
+    @property
+    def num_vessels(self) -> int:
+        """Number of vessels."""
+        return self.layout.num_vessels
+
+    @property
+    def names(self) -> list[str]:
+        """Vessel names."""
+        return list(self.metadata["VesselNames"])
+
+    @property
+    def statuses(self) -> list[str]:
+        """Vessel statuses: ``'accepted'``, ``'undecided'`` or ``'rejected'``."""
+        return [_STATUS_NAMES[c] for c in self.metadata["VesselStatuses"][: self.num_vessels]]
+
+    @property
+    def has_correlation_heatmaps(self) -> bool:
+        """Whether records hold correlation heatmaps."""
+        return self.layout.has_heatmaps
+
+    @property
+    def heatmap_shapes(self) -> list[tuple[int, int]] | None:
+        """``(rows, cols)`` of each vessel's heatmaps, or None."""
+        shapes = self.layout.heatmap_shapes
+        return None if shapes is None else list(shapes)
+
+    def check_index(self, index: int) -> int:
+        """``index`` if it names a vessel, else ``IndexError``."""
+        if not 0 <= index < self.num_vessels:
+            msg = f"vessel index {index} is out of range; the set has {self.num_vessels} vessels"
+            raise IndexError(msg)
+        return index
+
+    # -- lazy arrays ----------------------------------------------------------------------
+    @property
+    def projection(self) -> Any:
+        """The projection image, ``(rows, cols)`` float32 (zeros-free: raises without vessels)."""
+        if self.num_vessels == 0:
+            msg = f"{self.path!r} has no vessels, so no projection image is stored"
+            raise IsxdFormatError(msg)
+        return _lazy(self.path, self.layout.projection(), "projection")
+
+    def _stack(self, per_vessel: Any, stacked: Any, name: str) -> Any:
+        import dask.array as da
+
+        if self.layout.uniform:
+            return _lazy(self.path, stacked(), name)
+        return da.stack([_lazy(self.path, per_vessel(k), name) for k in range(self.num_vessels)])
+
+    @property
+    def lines(self) -> Any:
+        """Line points, ``(num_vessels, 2 or 4, 2)`` int64 rows of (x, y)."""
+        return self._stack(self.layout.line, self.layout.lines, "lines")
+
+    @property
+    def traces(self) -> Any:
+        """Diameter or velocity traces, ``(num_vessels, num_samples)`` float32 (NaN at invalid samples)."""
+        return self._stack(self.layout.trace, self.layout.traces, "traces")
+
+    @property
+    def second_traces(self) -> Any:
+        """Centre (diameter sets) or direction (rbc sets) traces, ``(num_vessels, num_samples)`` float32."""
+        return self._stack(self.layout.second_trace, self.layout.second_traces, "second-traces")
+
+    @property
+    def center_traces(self) -> Any:
+        """Centre traces of a diameter set."""
+        if self.vessel_type != "vessel diameter":
+            msg = "centre traces are stored only in 'vessel diameter' sets; this is an 'rbc velocity' set"
+            raise IsxdFormatError(msg)
+        return self.second_traces
+
+    @property
+    def direction_traces(self) -> Any:
+        """Direction traces (degrees from +x) of an rbc set."""
+        if self.vessel_type != "rbc velocity":
+            msg = "direction traces are stored only in 'rbc velocity' sets; this is a 'vessel diameter' set"
+            raise IsxdFormatError(msg)
+        return self.second_traces
+
+    def heatmaps(self, index: int) -> Any:
+        """Heatmaps of vessel ``index``, ``(num_samples, 3, rows, cols)`` float32, lazily."""
+        return _lazy(self.path, self.layout.heatmaps(self.check_index(index)), "heatmaps")
+
+    def stacked_heatmaps(self) -> Any:
+        """Heatmaps of all vessels, ``(num_vessels, num_samples, 3, rows, cols)``, when all share one size."""
+        return _lazy(self.path, self.layout.stacked_heatmaps(), "heatmaps")
+
+    # -- eager reads of one vessel -----------------------------------------------------
+    def _read(self, layout: ArrayLayout) -> np.ndarray:
+        return read_array(self.path, layout, (slice(None),) * len(layout.shape))
+
+    def get_line(self, index: int) -> np.ndarray:
+        """Line points of vessel ``index``."""
+        return self._read(self.layout.line(self.check_index(index)))
+
+    def get_trace(self, index: int) -> np.ndarray:
+        """Trace of vessel ``index``."""
+        return self._read(self.layout.trace(self.check_index(index)))
+
+    def get_second_trace(self, index: int) -> np.ndarray:
+        """Centre or direction trace of vessel ``index``."""
+        return self._read(self.layout.second_trace(self.check_index(index)))
+
+    def get_heatmaps(self, index: int, frame: int) -> np.ndarray:
+        """The three heatmaps of vessel ``index`` at sample ``frame``, ``(3, rows, cols)``."""
+        if not self.has_correlation_heatmaps:
+            msg = "No correlation heatmaps saved to vessel set file."
+            raise IsxdFormatError(msg)
+        layout = self.layout.heatmaps(self.check_index(index))
+        if not 0 <= frame < layout.shape[0]:
+            msg = f"frame {frame} is out of range; the set has num_samples={layout.shape[0]}"
+            raise IndexError(msg)
+        return read_array(self.path, layout, (slice(frame, frame + 1), slice(None), slice(None), slice(None)))[0]
+
+    def __repr__(self) -> str:
+        return (
+            f"VesselSetFile({self.path!r}, vessel_type={self.vessel_type!r}, num_vessels={self.num_vessels}, "
+            f"num_samples={self.layout.num_samples}, heatmaps={self.has_correlation_heatmaps})"
+        )

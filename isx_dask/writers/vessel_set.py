@@ -1,0 +1,728 @@
+"""Vessel sets: ``write_vessel_set`` from NumPy or Dask, and the incremental ``VesselSet``.
+
+A vessel set holds one projection image, then per vessel its line points, a
+trace (diameter or red-blood-cell velocity), a second trace (centre for
+diameter sets, direction for rbc sets) and, for rbc sets, optional correlation
+heatmaps. Samples of the traces at dropped, cropped or blank indices are
+stored as NaN, as the official writer does; heatmaps are stored as given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import warnings
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..layout import ArrayLayout, check_extra_properties
+from ..layout.vessel_set import (
+    VESSEL_STATUS_CODES,
+    VesselSetLayout,
+    check_vessel_type,
+    vessel_set_extra_properties,
+    vessel_set_footer,
+)
+from ..metadata import Spacing, Timing
+from ..target import IsxdTarget, check_output_path, commit, preallocate, remove_partial, store_then_commit
+from ._validate import as_dask_array, cast_array, check_spacing, check_timing
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
+
+    from ..readers.vessel_set import VesselSetFile
+
+__all__ = ["VesselSet", "write_vessel_set"]
+
+PathLike = str | os.PathLike[str]
+MAX_NAME_NBYTES = 255
+_F32 = np.dtype("<f4")
+_I8 = np.dtype("<i8")
+
+
+def _second_trace_name(vessel_type: str) -> str:
+    return "center_traces" if vessel_type == "vessel diameter" else "direction_traces"
+
+
+def resolve_vessel_names(names: Sequence[str | None] | None, num_vessels: int) -> list[str]:
+    """Vessel names as the official package stores them.
+
+    ``None`` (or a None entry) gives ``'V{index}'``; ``''`` gives ``'V'`` and the
+    index zero-padded to the digit count of ``num_vessels`` (12 vessels: ``'V03'``).
+
+    Raises
+    ------
+    ValueError
+        Wrong number of names, or a name over 255 UTF-8 bytes.
+    TypeError
+        A name that is not a string.
+    """
+    if names is None:
+        names = [None] * num_vessels
+    elif isinstance(names, str):
+        msg = f"names must be a sequence of strings, one per vessel, got the string {names!r}"
+        raise TypeError(msg)
+    names = list(names)
+    if len(names) != num_vessels:
+        msg = f"names has {len(names)} entries; expected one per vessel ({num_vessels})"
+        raise ValueError(msg)
+    width = len(str(num_vessels))
+    out = []
+    for k, name in enumerate(names):
+        if name is None:
+            name = f"V{k}"
+        elif not isinstance(name, str):
+            msg = f"names[{k}] must be a string, got {name!r}"
+            raise TypeError(msg)
+        elif name == "":
+            name = f"V{k:0{width}d}"
+        _check_name(name, f"names[{k}]")
+        out.append(name)
+    return out
+
+
+def _check_name(name: str, label: str) -> None:
+    nbytes = len(name.encode("utf-8"))
+    if nbytes > MAX_NAME_NBYTES:
+        msg = f"{label} is {nbytes} UTF-8 bytes; the official reader returns at most {MAX_NAME_NBYTES}, so keep names that short"
+        raise ValueError(msg)
+
+
+def _check_status(status: Any, label: str) -> str:
+    if not isinstance(status, str) or status not in VESSEL_STATUS_CODES:
+        msg = f"{label} must be 'accepted', 'undecided' or 'rejected', got {status!r}"
+        raise ValueError(msg)
+    return status
+
+
+def _resolve_statuses(statuses: Sequence[str] | None, num_vessels: int) -> list[str]:
+    if statuses is None:
+        return ["undecided"] * num_vessels
+    if isinstance(statuses, str):
+        msg = f"statuses must be a sequence, one per vessel, got the string {statuses!r}"
+        raise TypeError(msg)
+    statuses = list(statuses)
+    if len(statuses) != num_vessels:
+        msg = f"statuses has {len(statuses)} entries; expected one per vessel ({num_vessels})"
+        raise ValueError(msg)
+    return [_check_status(s, f"statuses[{k}]") for k, s in enumerate(statuses)]
+
+
+def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray:
+    if hasattr(lines, "compute") and not isinstance(lines, np.ndarray):
+        lines = lines.compute()
+    lines = np.asarray(lines)
+    if lines.ndim != 3 or lines.shape[1:] != (num_points, 2):
+        msg = (
+            f"lines must have shape (num_vessels, {num_points}, 2): {num_points} (x, y) points per vessel "
+            f"in a {vessel_type!r} set, got shape {lines.shape}"
+        )
+        raise ValueError(msg)
+    if lines.dtype.kind not in "iu":
+        msg = f"lines must hold integer pixel coordinates, got dtype {lines.dtype}"
+        raise TypeError(msg)
+    if lines.dtype.kind == "u" and lines.size and int(lines.max()) > np.iinfo(np.int64).max:
+        msg = "lines has values too large for int64"
+        raise ValueError(msg)
+    return lines.astype(_I8)
+
+
+def _heatmap_inputs(
+    correlations: Any, num_vessels: int, num_samples: int
+) -> tuple[Any, list[Any] | None, list[tuple[int, int]] | None]:
+    """``(stacked, per_vessel, shapes)``: one 5-D Dask array, or one 4-D array per vessel."""
+    if correlations is None:
+        return None, None, None
+    expected = f"(num_samples={num_samples}, 3, rows, cols)"
+    if hasattr(correlations, "shape") and hasattr(correlations, "dtype"):
+        stacked = as_dask_array(correlations, "correlations", 5, "(num_vessels, num_samples, 3, rows, cols)")
+        n, t, three, h, w = stacked.shape
+        if n != num_vessels or t != num_samples or three != 3:
+            msg = (
+                f"correlations must have shape (num_vessels={num_vessels}, num_samples={num_samples}, 3, rows, cols), "
+                f"got {stacked.shape}"
+            )
+            raise ValueError(msg)
+        stacked = cast_array(stacked, "correlations", _F32, "same_kind")
+        return stacked, None, [(h, w)] * num_vessels
+    if isinstance(correlations, (str, bytes)) or not isinstance(correlations, Sequence):
+        msg = f"correlations must be one 5-D array or a sequence of 4-D arrays, got {type(correlations).__name__}"
+        raise TypeError(msg)
+    if len(correlations) != num_vessels:
+        msg = (
+            f"correlations has heatmaps for {len(correlations)} vessels but there are {num_vessels}; "
+            "give heatmaps for every vessel or for none"
+        )
+        raise ValueError(msg)
+    per_vessel, shapes = [], []
+    for k, item in enumerate(correlations):
+        label = f"correlations[{k}]"
+        if item is None:
+            msg = f"{label} is None; give heatmaps for every vessel or for none"
+            raise ValueError(msg)
+        arr = as_dask_array(item, label, 4, expected)
+        if arr.shape[0] != num_samples or arr.shape[1] != 3:
+            msg = f"{label} must have shape {expected}, got {arr.shape}"
+            raise ValueError(msg)
+        per_vessel.append(cast_array(arr, label, _F32, "same_kind"))
+        shapes.append((int(arr.shape[2]), int(arr.shape[3])))
+    return None, per_vessel, shapes
+
+
+def _nan_invalid(traces: Any, timing: Timing) -> Any:
+    import dask.array as da
+
+    mask = timing.get_valid_samples_mask()
+    if mask.all():
+        return traces
+    return da.where(mask, traces, np.float32(np.nan))
+
+
+def write_vessel_set(
+    path: PathLike,
+    *,
+    vessel_type: str,
+    image: Any,
+    lines: Any,
+    traces: Any,
+    center_traces: Any = None,
+    direction_traces: Any = None,
+    correlations: Any = None,
+    timing: Timing | None = None,
+    spacing: Spacing | None = None,
+    names: Sequence[str | None] | None = None,
+    statuses: Sequence[str] | None = None,
+    extra_properties: Any = None,
+    overwrite: bool = False,
+    compute: bool = True,
+    fsync: bool = True,
+    **compute_kwargs: Any,
+) -> Delayed | None:
+    """Write a vessel set to an ``.isxd`` file, chunk by chunk, out of core.
+
+    Every chunk (of traces, or of heatmaps along time and rows) is written
+    straight into its place in each vessel record of a preallocated
+    temporary file; the footer is appended last and the file renamed to
+    ``path``. Nothing appears at ``path`` if anything fails.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file; must end with ``.isxd``.
+    vessel_type : {'vessel diameter', 'rbc velocity'}
+        Kind of set. Unlike the official writer, any other value is an error.
+    image : numpy.ndarray or dask.array.Array, shape (rows, cols)
+        The projection image, stored once for all vessels (float32).
+    lines : array of int, shape (num_vessels, 2, 2) or (num_vessels, 4, 2)
+        Line points as rows of (x, y): 2 per vessel in diameter sets, 4 in rbc sets.
+    traces : numpy.ndarray or dask.array.Array, shape (num_vessels, num_samples)
+        Diameter or velocity traces (float32).
+    center_traces : array, shape (num_vessels, num_samples)
+        Centre traces; required for (and only for) diameter sets.
+    direction_traces : array, shape (num_vessels, num_samples)
+        Direction traces in degrees from +x; required for (and only for) rbc sets.
+    correlations : array or sequence of arrays, optional
+        rbc sets only: one ``(num_vessels, num_samples, 3, rows, cols)`` array when
+        all heatmaps share a size, or one ``(num_samples, 3, rows_k, cols_k)`` array
+        per vessel. Axis 1 (or 0) holds the time offsets -1, 0, +1.
+    timing : Timing, optional
+        Defaults to ``num_samples`` samples of 50 ms.
+    spacing : Spacing, optional
+        Defaults to the image shape.
+    names : sequence of str or None, optional
+        Defaults to ``'V0'``, ``'V1'``, ...; ``''`` gives a zero-padded ``'V..'``, as
+        the official core. At most 255 UTF-8 bytes each.
+    statuses : sequence of {'accepted', 'undecided', 'rejected'}, optional
+        Defaults to undecided.
+    extra_properties : dict, optional
+        Stored in ``extraProperties``, with ``idps.vesselset.type`` added.
+    overwrite, compute, fsync, **compute_kwargs
+        As in :func:`isx_dask.write_movie`.
+
+    Returns
+    -------
+    None or dask.delayed.Delayed
+        ``None`` if ``compute`` is True.
+
+    Raises
+    ------
+    ValueError
+        Unknown vessel type or status, wrong shapes (lines, traces, heatmaps,
+        image against spacing), heatmaps for some vessels only or on a diameter
+        set, a second trace of the wrong kind, names over 255 bytes.
+    TypeError
+        Lines that are not integers, or values that do not convert to float32.
+    FileExistsError, FileNotFoundError
+        As in :func:`isx_dask.write_movie`.
+
+    Examples
+    --------
+    >>> write_vessel_set("v.isxd", vessel_type="vessel diameter", image=proj, lines=lines,
+    ...                  traces=diameters, center_traces=centres)  # doctest: +SKIP
+    """
+    import dask.array as da
+
+    vessel_type = check_vessel_type(vessel_type)
+    is_rbc = vessel_type == "rbc velocity"
+    wrong, second = (center_traces, direction_traces) if is_rbc else (direction_traces, center_traces)
+    second_name = _second_trace_name(vessel_type)
+    if wrong is not None:
+        msg = f"{_second_trace_name('vessel diameter' if is_rbc else 'rbc velocity')} cannot be stored in a {vessel_type!r} set; pass {second_name}"
+        raise ValueError(msg)
+    if second is None:
+        msg = f"{second_name} is required for a {vessel_type!r} set"
+        raise ValueError(msg)
+    if correlations is not None and not is_rbc:
+        msg = "correlations (heatmaps) can be stored only in 'rbc velocity' sets, not in 'vessel diameter' sets"
+        raise ValueError(msg)
+    check_extra_properties(extra_properties)
+    vessel_set_extra_properties(vessel_type, extra_properties)
+
+    image = cast_array(as_dask_array(image, "image", 2, "(rows, cols)"), "image", _F32, "same_kind")
+    traces = cast_array(as_dask_array(traces, "traces", 2, "(num_vessels, num_samples)"), "traces", _F32, "same_kind")
+    second = cast_array(as_dask_array(second, second_name, 2, "(num_vessels, num_samples)"), second_name, _F32, "same_kind")
+    n, num_samples = traces.shape
+    if second.shape != traces.shape:
+        msg = f"{second_name} has shape {second.shape}; expected the shape of traces {traces.shape}"
+        raise ValueError(msg)
+    layout_points = 4 if is_rbc else 2
+    lines_np = _lines_array(lines, layout_points, vessel_type)
+    if lines_np.shape[0] != n:
+        msg = f"lines has {lines_np.shape[0]} vessels but traces has {n}; they must be equal"
+        raise ValueError(msg)
+    timing = check_timing(timing, num_samples, "traces")
+    spacing = check_spacing(spacing, image.shape, "image")
+    stacked, per_vessel, shapes = _heatmap_inputs(correlations, n, num_samples)
+    names = resolve_vessel_names(names, n)
+    statuses = _resolve_statuses(statuses, n)
+    path = check_output_path(path, overwrite)
+
+    layout = VesselSetLayout(timing, spacing, vessel_type, n, shapes)
+    metadata = vessel_set_footer(timing, spacing, vessel_type, names, statuses, shapes, extra_properties)
+    traces = _nan_invalid(traces, timing)
+    second = _nan_invalid(second, timing)
+    arrays: list[tuple[Any, ArrayLayout]] = []
+    if n:
+        arrays.append((image, layout.projection()))
+        if layout.uniform:
+            arrays += [
+                (da.from_array(lines_np, chunks=lines_np.shape), layout.lines()),
+                (traces, layout.traces()),
+                (second, layout.second_traces()),
+            ]
+        else:
+            for k in range(n):
+                arrays += [
+                    (da.from_array(lines_np[k], chunks=lines_np[k].shape), layout.line(k)),
+                    (traces[k], layout.trace(k)),
+                    (second[k], layout.second_trace(k)),
+                ]
+        if stacked is not None:
+            arrays.append((stacked, layout.stacked_heatmaps()))
+        elif per_vessel is not None:
+            arrays += [(arr, layout.heatmaps(k)) for k, arr in enumerate(per_vessel)]
+    return store_then_commit(
+        arrays, path, layout.data_size, metadata,
+        overwrite=overwrite, compute=compute, fsync=fsync, **compute_kwargs,
+    )
+
+
+def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray:
+    """One in-memory array of one vessel, converted to ``dtype`` without loss of kind, with ``shape``."""
+    arr = np.asarray(value)
+    if dtype.kind == "i":
+        if arr.dtype.kind not in "iu":
+            msg = f"{label} must hold integer pixel coordinates, got dtype {arr.dtype}"
+            raise TypeError(msg)
+    elif not np.can_cast(arr.dtype, dtype, casting="same_kind"):
+        msg = f"{label} has dtype {arr.dtype}, which cannot be stored as float32"
+        raise TypeError(msg)
+    if arr.shape != shape:
+        msg = f"{label} must have shape {shape}, got {arr.shape}"
+        raise ValueError(msg)
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+class VesselSet:
+    """A vessel set file, opened for writing vessel by vessel or for reading, as ``isx.VesselSet``.
+
+    Use :meth:`write` and :meth:`read` to create one. Vessel records differ in
+    size when heatmaps do, so, as in the official writer, vessels are appended
+    in index order: ``index`` must equal the number written so far (a clear
+    ``ValueError`` otherwise, before any byte is written). Unlike the official
+    writer, the vessel type is checked, calls of the wrong kind are refused,
+    heatmaps must be given for every vessel or none, and the file appears at
+    its path only when :meth:`flush` succeeds. Statuses can be set while
+    writing (they are stored at flush); a committed file is read-only.
+
+    For bulk writing from Dask, see :func:`write_vessel_set`.
+
+    Examples
+    --------
+    >>> with VesselSet.write("v.isxd", timing, spacing, "vessel diameter") as vs:  # doctest: +SKIP
+    ...     vs.set_vessel_diameter_data(0, image, numpy.array([[0, 1], [3, 4]]), trace, centre)
+    """
+
+    class VesselSetType(enum.Enum):
+        """Kind of vessel set, with the official enum values."""
+
+        VESSEL_DIAMETER = 0
+        RBC_VELOCITY = 1
+
+    def __init__(self) -> None:
+        self.file_path: str = ""
+        self.mode: str = ""
+        self._reader: VesselSetFile | None = None
+        self._partial: str | None = None
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def read(cls, file_path: PathLike) -> VesselSet:
+        """Open a committed vessel set for reading.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the file does not exist.
+        IsxdFormatError
+            If it is not a committed vessel set.
+        """
+        from ..readers.vessel_set import VesselSetFile
+
+        self = cls()
+        self._reader = VesselSetFile(file_path)
+        self.file_path, self.mode = os.fspath(file_path), "r"  # type: ignore[assignment]
+        return self
+
+    @classmethod
+    def write(
+        cls,
+        file_path: PathLike,
+        timing: Timing,
+        spacing: Spacing,
+        vessel_type: str,
+        *,
+        extra_properties: Any = None,
+        overwrite: bool = False,
+    ) -> VesselSet:
+        """Open a new vessel set for writing vessel by vessel.
+
+        Parameters
+        ----------
+        file_path : str or os.PathLike
+            Output path, ending in ``.isxd``.
+        timing : Timing
+            Trace length and sample timing.
+        spacing : Spacing
+            Shape of the projection image.
+        vessel_type : {'vessel diameter', 'rbc velocity'}
+            Kind of set (any other value is an error).
+        extra_properties : dict, optional
+            Stored in ``extraProperties`` with ``idps.vesselset.type``.
+        overwrite : bool, default False
+            Replace an existing file when the set is flushed.
+
+        Raises
+        ------
+        TypeError, ValueError, FileExistsError, FileNotFoundError
+            For a bad argument, before anything is created.
+        """
+        if not isinstance(timing, Timing):
+            msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
+            raise TypeError(msg)
+        if not isinstance(spacing, Spacing):
+            msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
+            raise TypeError(msg)
+        vessel_type = check_vessel_type(vessel_type)
+        check_extra_properties(extra_properties)
+        vessel_set_extra_properties(vessel_type, extra_properties)
+        path = check_output_path(file_path, overwrite)
+        self = cls()
+        self.file_path, self.mode = path, "w"
+        self._timing, self._spacing, self._vessel_type = timing, spacing, vessel_type
+        self._extra_properties = extra_properties
+        self._overwrite = overwrite
+        self._names: list[str] = []
+        self._statuses: list[str] = []
+        self._heatmap_shapes: list[tuple[int, int]] | None = None
+        self._end = VesselSetLayout(timing, spacing, vessel_type, 0).projection_nbytes
+        self._partial = preallocate(path, 0)
+        return self
+
+    # -- properties ----------------------------------------------------------------------
+    @property
+    def timing(self) -> Timing:
+        """Timing of the traces."""
+        return self._reader.timing if self._reader is not None else self._timing
+
+    @property
+    def spacing(self) -> Spacing:
+        """Spacing of the projection image."""
+        return self._reader.spacing if self._reader is not None else self._spacing
+
+    @property
+    def num_vessels(self) -> int:
+        """Number of vessels (written so far, while writing)."""
+        return self._reader.num_vessels if self._reader is not None else len(self._names)
+
+    @property
+    def vessel_type(self) -> str:
+        """``'vessel diameter'`` or ``'rbc velocity'``."""
+        return self._reader.vessel_type if self._reader is not None else self._vessel_type
+
+    def get_vessel_set_type(self) -> VesselSet.VesselSetType:
+        """The kind of set, as the official ``VesselSet.VesselSetType`` enum values."""
+        if self.vessel_type == "rbc velocity":
+            return self.VesselSetType.RBC_VELOCITY
+        return self.VesselSetType.VESSEL_DIAMETER
+
+    # -- reading -------------------------------------------------------------------------
+    def _require_reader(self) -> VesselSetFile:
+        if self._reader is None:
+            msg = "this vessel set is open for writing; flush it and open it with VesselSet.read to read it"
+            raise RuntimeError(msg)
+        return self._reader
+
+    def get_vessel_name(self, index: int) -> str:
+        """Name of vessel ``index``."""
+        return self._require_reader().names[self._require_reader().check_index(index)]
+
+    def get_vessel_status(self, index: int) -> str:
+        """Status of vessel ``index``: ``'accepted'``, ``'undecided'`` or ``'rejected'``."""
+        return self._require_reader().statuses[self._require_reader().check_index(index)]
+
+    def get_vessel_image_data(self, index: int) -> np.ndarray:
+        """The projection image (the same for every vessel), ``(rows, cols)`` float32."""
+        reader = self._require_reader()
+        reader.check_index(index)
+        return np.asarray(reader.projection.compute())
+
+    def get_vessel_line_data(self, index: int) -> np.ndarray:
+        """Line points of vessel ``index``, ``(2, 2)`` or ``(4, 2)`` int64 rows of (x, y)."""
+        return self._require_reader().get_line(index)
+
+    def get_vessel_trace_data(self, index: int) -> np.ndarray:
+        """Diameter or velocity trace of vessel ``index``, ``(num_samples,)`` float32."""
+        return self._require_reader().get_trace(index)
+
+    def get_vessel_center_trace_data(self, index: int) -> np.ndarray:
+        """Centre trace of vessel ``index`` (diameter sets only)."""
+        reader = self._require_reader()
+        if reader.vessel_type != "vessel diameter":
+            msg = "Model center can only be read from vessel diameter set but this is a rbc velocity set"
+            raise ValueError(msg)
+        return reader.get_second_trace(index)
+
+    def get_vessel_direction_trace_data(self, index: int) -> np.ndarray:
+        """Direction trace of vessel ``index`` in degrees from +x (rbc sets only)."""
+        reader = self._require_reader()
+        if reader.vessel_type != "rbc velocity":
+            msg = "Direction can only be read from rbc velocity set but this is a vessel diameter set"
+            raise ValueError(msg)
+        return reader.get_second_trace(index)
+
+    def has_correlation_heatmaps(self) -> bool:
+        """Whether the set stores correlation heatmaps."""
+        return self._require_reader().has_correlation_heatmaps
+
+    def get_vessel_correlations_data(self, index: int, frame: int) -> np.ndarray:
+        """The three heatmaps (offsets -1, 0, +1) of vessel ``index`` at sample ``frame``, ``(3, rows, cols)``."""
+        return self._require_reader().get_heatmaps(index, frame)
+
+    # -- writing -------------------------------------------------------------------------
+    def _require_open(self, kind: str) -> None:
+        if self.mode != "w" or self._partial is None:
+            msg = f"vessel set {self.file_path!r} is not open for writing (mode {self.mode!r})"
+            raise RuntimeError(msg)
+        if kind != self._vessel_type:
+            call = "set_vessel_diameter_data" if kind == "vessel diameter" else "set_rbc_velocity_data"
+            other = "set_rbc_velocity_data" if kind == "vessel diameter" else "set_vessel_diameter_data"
+            msg = f"{call} cannot write into a {self._vessel_type!r} set; use {other}"
+            raise ValueError(msg)
+
+    def _check_index(self, index: int) -> None:
+        if index != len(self._names):
+            msg = (
+                f"index {index}: vessels must be written in index order, each once; "
+                f"the next vessel to write is index {len(self._names)}"
+            )
+            raise ValueError(msg)
+
+    def set_vessel_diameter_data(
+        self, index: int, image: np.ndarray, line: np.ndarray, trace: np.ndarray, center_trace: np.ndarray, name: str | None = None
+    ) -> None:
+        """Append vessel ``index`` of a diameter set.
+
+        Parameters
+        ----------
+        index : int
+            Must equal the number of vessels written so far.
+        image : numpy.ndarray, shape spacing.num_pixels
+            Projection image; stored from the first vessel only (as the official writer).
+        line : numpy.ndarray of int, shape (2, 2)
+            Two (x, y) points.
+        trace, center_trace : numpy.ndarray, shape (num_samples,)
+            Diameter and centre traces.
+        name : str, optional
+            Defaults to ``'V{index}'``; ``''`` gives a zero-padded name at flush.
+
+        Raises
+        ------
+        ValueError, TypeError, RuntimeError
+            For bad input (nothing is written), or a set not open for writing.
+        """
+        self._require_open("vessel diameter")
+        self._append(index, image, line, trace, center_trace, None, name)
+
+    def set_rbc_velocity_data(
+        self,
+        index: int,
+        image: np.ndarray,
+        line: np.ndarray,
+        trace: np.ndarray,
+        direction_trace: np.ndarray,
+        correlations_trace: np.ndarray | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Append vessel ``index`` of an rbc velocity set.
+
+        Parameters
+        ----------
+        index, image, name
+            As in :meth:`set_vessel_diameter_data`.
+        line : numpy.ndarray of int, shape (4, 2)
+            Four (x, y) points.
+        trace, direction_trace : numpy.ndarray, shape (num_samples,)
+            Velocity trace, and direction in degrees from +x.
+        correlations_trace : numpy.ndarray, shape (num_samples, 3, rows, cols), optional
+            Heatmaps at time offsets -1, 0, +1; every vessel must have them, or none.
+
+        Raises
+        ------
+        ValueError, TypeError, RuntimeError
+            For bad input (nothing is written), or a set not open for writing.
+        """
+        self._require_open("rbc velocity")
+        self._append(index, image, line, trace, direction_trace, correlations_trace, name)
+
+    def _append(self, index: int, image: Any, line: Any, trace: Any, second: Any, heatmaps: Any, name: str | None) -> None:
+        self._check_index(index)
+        T = self._timing.num_samples
+        layout0 = VesselSetLayout(self._timing, self._spacing, self._vessel_type, 0)
+        image = _small_array(image, "image", _F32, self._spacing.num_pixels)
+        line = _small_array(line, "line", _I8, (layout0.num_points, 2))
+        trace = _small_array(trace, "trace", _F32, (T,))
+        label = "center_trace" if self._vessel_type == "vessel diameter" else "direction_trace"
+        second = _small_array(second, label, _F32, (T,))
+        shape = None
+        if heatmaps is not None:
+            heatmaps = np.asarray(heatmaps)
+            if heatmaps.ndim != 4 or heatmaps.shape[:2] != (T, 3):
+                msg = f"correlations_trace must have shape (num_samples={T}, 3, rows, cols), got {heatmaps.shape}"
+                raise ValueError(msg)
+            heatmaps = _small_array(heatmaps, "correlations_trace", _F32, heatmaps.shape)
+            shape = (int(heatmaps.shape[2]), int(heatmaps.shape[3]))
+        if index > 0 and (shape is None) != (self._heatmap_shapes is None):
+            had = "with" if self._heatmap_shapes is not None else "without"
+            msg = f"correlations_trace: vessel 0 was written {had} heatmaps; give heatmaps for every vessel or for none"
+            raise ValueError(msg)
+        if name is None:
+            name = f"V{index}"
+        elif not isinstance(name, str):
+            msg = f"name must be a string, got {name!r}"
+            raise TypeError(msg)
+        _check_name(name, "name")
+        mask = self._timing.get_valid_samples_mask()
+        trace = np.where(mask, trace, np.float32(np.nan)).astype(_F32)
+        second = np.where(mask, second, np.float32(np.nan)).astype(_F32)
+        # One-vessel layout, shifted to where this record starts.
+        one = VesselSetLayout(self._timing, self._spacing, self._vessel_type, 1, None if shape is None else [shape])
+        shift = self._end - one.record_offset(0)
+        assert self._partial is not None
+        pieces: list[tuple[np.ndarray, ArrayLayout]] = []
+        if index == 0:
+            pieces.append((image, one.projection()))
+        parts = [(line, one.line(0)), (trace, one.trace(0)), (second, one.second_trace(0))]
+        if heatmaps is not None:
+            parts.append((heatmaps, one.heatmaps(0)))
+        pieces += [(data, dataclasses.replace(lay, offset=lay.offset + shift)) for data, lay in parts]
+        for data, lay in pieces:
+            target = IsxdTarget(self._partial, lay, "pwrite")
+            target[(slice(None),) * data.ndim] = data
+        self._end += one.record_nbytes(0)
+        if index == 0:
+            self._heatmap_shapes = None if shape is None else []
+        if self._heatmap_shapes is not None and shape is not None:
+            self._heatmap_shapes.append(shape)
+        self._names.append(name)
+        self._statuses.append("undecided")
+
+    def set_vessel_status(self, index: int, status: str) -> None:
+        """Set the status of a written vessel (stored when the set is flushed).
+
+        Raises
+        ------
+        ValueError
+            Unknown status.
+        IndexError
+            A vessel not written yet.
+        RuntimeError
+            The set is not open for writing (committed files are read-only here).
+        """
+        if self.mode != "w" or self._partial is None:
+            msg = f"vessel set {self.file_path!r} is not open for writing; statuses are set before flush()"
+            raise RuntimeError(msg)
+        status = _check_status(status, "status")
+        if not 0 <= index < len(self._names):
+            msg = f"Vessel index {index} is too large. There are only {len(self._names)} vessels."
+            raise IndexError(msg)
+        self._statuses[index] = status
+
+    def flush(self) -> None:
+        """Commit the file: append the tail pad and footer, and move it to its path. A second call does nothing."""
+        if self.mode != "w" or self._partial is None:
+            return
+        n = len(self._names)
+        width = len(str(n))
+        names = [f"V{k:0{width}d}" if name == "" else name for k, name in enumerate(self._names)]
+        layout = VesselSetLayout(self._timing, self._spacing, self._vessel_type, n, self._heatmap_shapes)
+        assert layout.data_size == (self._end + layout.line_nbytes if n else 0)
+        metadata = vessel_set_footer(
+            self._timing, self._spacing, self._vessel_type, names, self._statuses, self._heatmap_shapes, self._extra_properties
+        )
+        commit(self._partial, self.file_path, metadata, layout.data_size, overwrite=self._overwrite)
+        self._partial = None
+        self.mode = "r"
+        from ..readers.vessel_set import VesselSetFile
+
+        self._reader = VesselSetFile(self.file_path)
+
+    def discard(self) -> None:
+        """Abandon a set being written: remove its temporary file; nothing is committed."""
+        if self._partial is not None:
+            remove_partial(self._partial)
+            self._partial = None
+            self.mode = "closed"
+
+    def __enter__(self) -> VesselSet:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.flush()
+
+    def __del__(self) -> None:
+        if getattr(self, "_partial", None) is None:
+            return
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            warnings.warn(f"vessel set {self.file_path!r} could not be committed; its temporary file was removed", ResourceWarning, stacklevel=2)
+            self.discard()
+
+    def __repr__(self) -> str:
+        return f"VesselSet({self.file_path!r}, mode={self.mode!r}, vessel_type={self.vessel_type!r}, num_vessels={self.num_vessels})"
