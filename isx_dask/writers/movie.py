@@ -252,7 +252,14 @@ class Movie:
         self.file_path: str = ""
         self.mode: str = ""
         self._reader: MovieFile | None = None
+        # Set by write():
         self._partial: str | None = None
+        self._layout: MovieLayout
+        self._stored: np.ndarray
+        self._written: np.ndarray
+        self._metadata: dict[str, Any]
+        self._overwrite: bool
+        self._target: IsxdTarget
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
