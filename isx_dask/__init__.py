@@ -17,6 +17,8 @@ from .layout import DataSetType, IsxdFormatError
 from .metadata import Duration, Spacing, Time, Timing
 from .readers import IsxdFile, MovieFile, open_isxd
 from .writers import Image, Movie, write_image, write_movie
+from .writers import CellSet, write_cell_set
+from .readers import CellSetFile
 from .writers import VesselSet, write_vessel_set
 from .readers import VesselSetFile
 
@@ -38,4 +40,5 @@ __all__ = [
     "write_image",
     "write_movie",
 ]
+__all__ += ["CellSet", "CellSetFile", "write_cell_set"]
 __all__ += ["VesselSet", "VesselSetFile", "write_vessel_set"]

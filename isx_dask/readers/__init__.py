@@ -7,15 +7,18 @@ import os
 from ..layout import DataSetType
 from ._file import IsxdFile, read_footer
 from .movie import MovieFile
+from .cell_set import CellSetFile
 from .vessel_set import VesselSetFile
 
 __all__ = ["IsxdFile", "MovieFile", "open_isxd"]
+__all__ += ["CellSetFile"]
 
 #: Reader class per data set type; types without a dedicated reader open as IsxdFile.
 READERS: dict[int, type[IsxdFile]] = {
     DataSetType.MOVIE: MovieFile,
     DataSetType.IMAGE: MovieFile,
 }
+READERS[DataSetType.CELL_SET] = CellSetFile
 READERS[DataSetType.VESSEL_SET] = VesselSetFile
 __all__ += ["VesselSetFile"]
 
