@@ -305,7 +305,8 @@ def parse_vessel_set_footer(metadata: Mapping[str, Any], data_size: int) -> Vess
     The type is rbc velocity when ``extraProperties.idps.vesselset.type`` is
     ``'red blood cell velocity'`` and diameter for any other string; the second
     trace and heatmaps are stored when their ``Vessel*Saved`` /
-    ``VesselCorrelationSizes`` keys are present; the data section must be
+    ``VesselCorrelationSizes`` keys are present (an empty set reads as having
+    both traces); the data section must be
     exactly projection + records + tail pad.
 
     Raises
@@ -350,7 +351,7 @@ def parse_vessel_set_footer(metadata: Mapping[str, Any], data_size: int) -> Vess
         if len(shapes) != n:
             msg = f"VesselCorrelationSizes has {len(sizes)} entries for {n} vessels"
             raise IsxdFormatError(msg)
-    layout = VesselSetLayout(timing, spacing, vessel_type, n, shapes, has_second_trace=second_key in metadata)
+    layout = VesselSetLayout(timing, spacing, vessel_type, n, shapes, has_second_trace=second_key in metadata or n == 0)
     if layout.data_size != data_size:
         msg = (
             f"Number of vessels in header does not match number of vessels in file: the footer implies "
