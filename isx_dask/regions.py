@@ -1,0 +1,261 @@
+"""Write one movie from many independent jobs: a template file, regions of frames, one commit.
+
+The pattern of xarray's ``to_zarr(region=...)``: one call creates the file's
+template (its footer and byte layout, kept on disk beside a preallocated
+temporary file), any number of processes, jobs or hosts then fill disjoint
+ranges of frames, and one last call commits the file once every frame is
+there::
+
+    create_movie("out.isxd", timing=timing, spacing=spacing, dtype=numpy.uint16)
+    # in job k, for its frames [start, start + n):
+    write_movie_region("out.isxd", frames_k, start_frame=start)
+    # once all jobs are done:
+    commit_movie("out.isxd")
+
+Everything is on disk, next to the output: ``.out.isxd.partial`` (the data
+section) and ``.out.isxd.partial.d/`` (``state.json`` and one marker per
+finished region, made only after the region's bytes are flushed). Nothing
+appears at ``out.isxd`` before :func:`commit_movie`, which refuses to commit
+while a frame is missing. Every job must see the same directory (a shared
+file system); regions are written with positional writes that never touch
+bytes of another region, so no lock is needed, and writing a region again
+(a retried job) is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .layout import ArrayLayout
+from .layout.movie import MovieLayout, movie_dtype, movie_footer, parse_movie_footer
+from .metadata import Spacing, Timing
+from .target import (
+    IsxdTarget,
+    PartialState,
+    Reserve,
+    WriteMethod,
+    check_output_path,
+    commit_partial,
+    create_partial,
+    open_partial,
+    remove_partial,
+    store_region,
+    written_regions,
+)
+from .writers._validate import as_dask_array, cast_array, resolve_metadata_from
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
+
+__all__ = ["commit_movie", "create_movie", "discard_movie", "missing_movie_frames", "write_movie_region"]
+
+PathLike = str | os.PathLike[str]
+_REGION_PREFIX = "frames_"
+
+
+def create_movie(
+    path: PathLike,
+    *,
+    timing: Timing,
+    spacing: Spacing,
+    dtype: Any,
+    extra_properties: Any = None,
+    overwrite: bool = False,
+    reserve: Reserve = "auto",
+) -> str:
+    """Create the template of a movie whose frames will be written by :func:`write_movie_region`.
+
+    Calling it again with the same arguments (from every job, say) finds the
+    same template, with the regions already written.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final path, ending in ``.isxd``.
+    timing : Timing
+        All time indices, including dropped, cropped and blank ones.
+    spacing : Spacing
+        Frame shape and pixel size.
+    dtype : {numpy.uint16, numpy.float32, numpy.uint8}
+        Pixel type.
+    extra_properties : JSON-serialisable, optional
+        Stored as the footer's ``extraProperties``.
+    overwrite : bool, default False
+        Whether :func:`commit_movie` may replace an existing file at ``path``.
+    reserve : {'auto', 'always', 'never'}, default 'auto'
+        Reserve the disk space now (see :func:`isx_dask.target.preallocate`).
+
+    Returns
+    -------
+    str
+        ``path``, to pass to :func:`write_movie_region` and :func:`commit_movie`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument, before anything is created; ``ValueError`` also if a
+        template for ``path`` exists with other metadata.
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    OSError
+        ``ENOSPC`` if the space cannot be reserved.
+    """
+    if not isinstance(timing, Timing):
+        msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
+        raise TypeError(msg)
+    if not isinstance(spacing, Spacing):
+        msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
+        raise TypeError(msg)
+    try:
+        out_dtype = movie_dtype(dtype)
+    except (TypeError, ValueError):
+        msg = f"dtype must be numpy.uint16, numpy.float32 or numpy.uint8, got {dtype!r}"
+        raise ValueError(msg) from None
+    resolve_metadata_from(None, timing, spacing, extra_properties)
+    path = check_output_path(path, overwrite)
+    layout = MovieLayout(timing, spacing, out_dtype)
+    metadata = movie_footer(timing, spacing, out_dtype, extra_properties)
+    state = PartialState("regions", layout.data_size, metadata, (layout.frames(),), overwrite)
+    create_partial(path, state, reserve=reserve)
+    return path
+
+
+def _open(path: PathLike) -> tuple[str, str, PartialState, MovieLayout]:
+    path = os.fspath(path)
+    partial, state = open_partial(path)
+    if state.kind != "regions":
+        msg = f"{partial!r} belongs to a resumable write of {path!r}, not to a template made by create_movie"
+        raise ValueError(msg)
+    return path, partial, state, parse_movie_footer(state.metadata)
+
+
+def write_movie_region(
+    path: PathLike,
+    frames: Any,
+    start_frame: int,
+    *,
+    casting: str = "same_kind",
+    compute: bool = True,
+    fsync: bool = True,
+    write_method: WriteMethod = "auto",
+    **compute_kwargs: Any,
+) -> Delayed | None:
+    """Write frames ``start_frame .. start_frame + len(frames) - 1`` of a movie created by :func:`create_movie`.
+
+    Frames at dropped, cropped or blank indices are not stored and are
+    ignored, as in :func:`isx_dask.write_movie`. The region is recorded as
+    written only once all its bytes are written (and flushed, with ``fsync``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The path given to :func:`create_movie`.
+    frames : dask.array.Array or numpy.ndarray, shape (n, rows, cols)
+        The frames of time indices ``start_frame`` to ``start_frame + n - 1``.
+    start_frame : int
+        Time index of ``frames[0]``.
+    casting : str, default 'same_kind'
+        Allowed conversion to the movie's pixel type, as in :func:`numpy.can_cast`.
+    compute : bool, default True
+        If False, return a ``Delayed`` that writes the region when computed.
+    fsync : bool, default True
+        Flush the region's bytes before recording it.
+    write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
+        See :class:`isx_dask.target.IsxdTarget`.
+    **compute_kwargs
+        Passed to ``compute``.
+
+    Returns
+    -------
+    None or dask.delayed.Delayed
+        ``None`` if ``compute`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no template for ``path``.
+    ValueError
+        If the frames' shape does not match the movie, or the region does not fit in it.
+    TypeError
+        If ``start_frame`` is not an integer or the dtype cannot be cast.
+    """
+    path, partial, _state, layout = _open(path)
+    frames = as_dask_array(frames, "frames", 3, "(n, rows, cols)")
+    frames = cast_array(frames, "frames", layout.dtype, casting)
+    if isinstance(start_frame, (bool, np.bool_)) or not isinstance(start_frame, (int, np.integer)):
+        msg = f"start_frame must be an integer, got {type(start_frame).__name__}"
+        raise TypeError(msg)
+    start_frame = int(start_frame)
+    n, num_samples = frames.shape[0], layout.timing.num_samples
+    if tuple(frames.shape[1:]) != layout.frame_shape:
+        msg = f"frames are {tuple(frames.shape[1:])} (rows, cols) but the movie's spacing.num_pixels is {layout.frame_shape}"
+        raise ValueError(msg)
+    if not 0 <= start_frame <= num_samples - n:
+        msg = f"start_frame={start_frame} with {n} frames does not fit in the movie's {num_samples} samples"
+        raise ValueError(msg)
+    valid = layout.timing.get_valid_samples_mask()
+    first = int(valid[:start_frame].sum())
+    local = valid[start_frame : start_frame + n]
+    stored = frames if local.all() else frames[np.flatnonzero(local)]
+    whole = layout.frames()
+    count = int(local.sum())
+    sub = ArrayLayout(whole.offset + first * whole.strides[0], (count,) + whole.shape[1:], whole.dtype, whole.strides)
+    target = IsxdTarget(partial, sub, write_method)
+    name = f"{_REGION_PREFIX}{first}-{first + count}"
+    return store_region([(stored, target)], partial, name, compute=compute, fsync=fsync, **compute_kwargs)
+
+
+def _missing_stored(partial: str, num_stored: int) -> np.ndarray:
+    covered = np.zeros(num_stored, dtype=bool)
+    for ((a, b),) in written_regions(partial, _REGION_PREFIX):  # type: ignore[misc]
+        covered[a:b] = True
+    return np.flatnonzero(~covered)
+
+
+def missing_movie_frames(path: PathLike) -> np.ndarray:
+    """Time indices of the stored frames of a template not written yet.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no template for ``path``.
+    """
+    _, partial, _, layout = _open(path)
+    valid_indices = np.flatnonzero(layout.timing.get_valid_samples_mask())
+    return valid_indices[_missing_stored(partial, layout.num_stored)]
+
+
+def commit_movie(path: PathLike, *, fsync: bool = True) -> str:
+    """Commit a movie created by :func:`create_movie` once every region is written.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If valid frames are still missing (nothing is committed; write them and call again).
+    FileNotFoundError
+        If there is no template for ``path`` (never created, or already committed).
+    FileExistsError
+        If ``path`` exists and the template was created without ``overwrite``.
+    """
+    path, partial, _, layout = _open(path)
+    missing = missing_movie_frames(path)
+    if missing.size:
+        shown = ", ".join(str(i) for i in missing[:10]) + (", ..." if missing.size > 10 else "")
+        msg = f"cannot commit {path!r}: {missing.size} valid frame(s) not written yet (time indices {shown})"
+        raise ValueError(msg)
+    return commit_partial(path, fsync=fsync)
+
+
+def discard_movie(path: PathLike) -> None:
+    """Remove the template of ``path`` and everything written into it; nothing is committed."""
+    from .target import partial_path
+
+    remove_partial(partial_path(path))
