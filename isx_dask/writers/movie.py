@@ -67,6 +67,7 @@ def write_movie(
     compute: bool = True,
     fsync: bool = True,
     write_method: WriteMethod = "auto",
+    resume: bool = False,
     **compute_kwargs: Any,
 ) -> Delayed | None:
     """Write a movie to an ``.isxd`` file, chunk by chunk, out of core.
@@ -107,8 +108,13 @@ def write_movie(
         Flush data and footer to disk before the file is renamed into place.
     write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
         How chunk bytes reach the file (see :class:`isx_dask.target.IsxdTarget`).
+    resume : bool, default False
+        Make the write resumable: an interrupted write run again with the same
+        arguments writes only the chunks that had not finished, and gives the
+        same bytes as an uninterrupted one (see :func:`isx_dask.target.store_then_commit`).
     **compute_kwargs
-        Passed to ``dask.compute`` (for example ``scheduler='processes'``).
+        Passed to ``dask.compute`` (for example ``scheduler='processes'``);
+        ``reserve='never'`` turns off the up-front reservation of disk space.
 
     Returns
     -------
@@ -153,7 +159,8 @@ def write_movie(
     metadata = movie_footer(timing, spacing, out_dtype, extra_properties)
     return store_then_commit(
         [(stored, layout.frames())], path, layout.data_size, metadata,
-        overwrite=overwrite, compute=compute, fsync=fsync, write_method=write_method, **compute_kwargs,
+        overwrite=overwrite, compute=compute, fsync=fsync, write_method=write_method, resume=resume,
+        **compute_kwargs,
     )
 
 
