@@ -1,0 +1,176 @@
+"""Reading event sets: names, the timing the official reader rebuilds, and each cell's events.
+
+Packets are read in chunks of about 64 MiB, so a multi-gigabyte event file is
+never loaded at once; each cell's events come back as the official reader
+returns them: sorted by offset, duplicate offsets collapsed (the last packet
+in the file wins).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from ..layout import IsxdFormatError
+from ..layout.event_set import (
+    EVENT_PACKET_NBYTES,
+    EventSetHeader,
+    decode_packets,
+    packet_layout,
+    parse_event_set_footer,
+)
+from ..metadata import Time, Timing
+from ._file import IsxdFile, read_array
+
+__all__ = ["EventSetFile"]
+
+_READ_CHUNK_PACKETS = (64 * 2**20) // EVENT_PACKET_NBYTES
+
+
+def _sorted_last_wins(offsets: np.ndarray, amplitudes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort events by offset; of equal offsets keep the one that came last, as the official reader does."""
+    order = np.argsort(offsets, kind="stable")
+    offsets, amplitudes = offsets[order], amplitudes[order]
+    keep = np.ones(len(offsets), dtype=bool)
+    keep[:-1] = offsets[1:] != offsets[:-1]
+    return offsets[keep], amplitudes[keep]
+
+
+class EventSetFile(IsxdFile):
+    """A committed event set file.
+
+    Attributes
+    ----------
+    header : EventSetHeader
+        The parsed footer.
+    num_packets : int
+        Events stored in the data section (duplicates included).
+
+    Examples
+    --------
+    >>> f = open_isxd("events.isxd")  # doctest: +SKIP
+    >>> offsets, amplitudes = f.get_cell_data(0)  # doctest: +SKIP
+    """
+
+    def _check(self) -> None:
+        self.header: EventSetHeader = parse_event_set_footer(self.metadata)
+        if self.data_size % EVENT_PACKET_NBYTES:
+            msg = (
+                f"{self.path!r} has a data section of {self.data_size} bytes, not a whole number of "
+                f"{EVENT_PACKET_NBYTES}-byte event packets"
+            )
+            raise IsxdFormatError(msg)
+        self.num_packets = self.data_size // EVENT_PACKET_NBYTES
+
+    # -- metadata ------------------------------------------------------------------------
+    @property
+    def timing(self) -> Timing:
+        """Timing as the official reader rebuilds it: start, smallest signal step, ``ceil((end - start) / period)`` samples."""
+        return self.header.timing
+
+    @property
+    def end(self) -> Time:
+        """End of the recording as stored in the footer."""
+        return self.header.end
+
+    @property
+    def num_cells(self) -> int:
+        """Number of cells."""
+        return self.header.num_cells
+
+    @property
+    def cell_names(self) -> tuple[str, ...]:
+        """Cell names in index order."""
+        return self.header.cell_names
+
+    def get_cell_name(self, index: int) -> str:
+        """Name of cell ``index``."""
+        return self.cell_names[self._check_index(index)]
+
+    def get_cell_index(self, name: str) -> int:
+        """Index of the cell called ``name`` (the first, if names repeat).
+
+        Raises
+        ------
+        KeyError
+            If no cell has that name.
+        """
+        try:
+            return self.cell_names.index(name)
+        except ValueError:
+            msg = f'Cell with name "{name}" does not exist.'
+            raise KeyError(msg) from None
+
+    def _check_index(self, index: int) -> int:
+        n = self.num_cells
+        if not -n <= index < n:
+            msg = f"cell index {index} is out of range; the event set has num_cells={n}"
+            raise IndexError(msg)
+        return index % n
+
+    # -- events --------------------------------------------------------------------------
+    def iter_packets(self, chunk_packets: int = _READ_CHUNK_PACKETS) -> Iterator[np.ndarray]:
+        """The stored packets in file order, as structured arrays of at most ``chunk_packets`` events.
+
+        Fields: ``offset`` (uint64, us from the start), ``cell`` (uint64), ``amplitude`` (float32).
+
+        Raises
+        ------
+        IsxdFormatError
+            If a packet names a cell index out of range (the official reader crashes on those).
+        """
+        layout = packet_layout(0, self.num_packets)
+        step = max(1, int(chunk_packets))
+        for first in range(0, self.num_packets, step):
+            raw = read_array(self.path, layout, (slice(first, first + step), slice(None)))
+            packets = decode_packets(raw)
+            if packets.size and int(packets["cell"].max()) >= self.num_cells:
+                bad = int(packets["cell"].max())
+                msg = f"{self.path!r}: a packet names cell {bad}, but the event set has {self.num_cells} cells"
+                raise IsxdFormatError(msg)
+            yield packets
+
+    def get_cell_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Events of cell ``index``, as the official ``get_cell_data`` returns them.
+
+        Returns
+        -------
+        offsets : numpy.ndarray of uint64
+            Microseconds from the start, ascending, unique.
+        amplitudes : numpy.ndarray of float32
+            Amplitude of each event (of the last packet stored for an offset).
+        """
+        index = self._check_index(index)
+        offsets, amplitudes = [], []
+        for packets in self.iter_packets():
+            mine = packets[packets["cell"] == index]
+            offsets.append(mine["offset"])
+            amplitudes.append(mine["amplitude"])
+        if not offsets:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
+        return _sorted_last_wins(np.concatenate(offsets), np.concatenate(amplitudes))
+
+    def get_all_cell_data(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Events of every cell, in one pass over the file: a list of ``(offsets, amplitudes)`` per cell."""
+        offsets: list[list[np.ndarray]] = [[] for _ in range(self.num_cells)]
+        amplitudes: list[list[np.ndarray]] = [[] for _ in range(self.num_cells)]
+        for packets in self.iter_packets():
+            order = np.argsort(packets["cell"], kind="stable")
+            grouped = packets[order]
+            cells, starts = np.unique(grouped["cell"], return_index=True)
+            bounds = [*starts.tolist(), len(grouped)]
+            for k, cell in enumerate(cells.tolist()):
+                part = grouped[bounds[k] : bounds[k + 1]]
+                offsets[cell].append(part["offset"])
+                amplitudes[cell].append(part["amplitude"])
+        out = []
+        for offs, amps in zip(offsets, amplitudes):
+            if offs:
+                out.append(_sorted_last_wins(np.concatenate(offs), np.concatenate(amps)))
+            else:
+                out.append((np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)))
+        return out
+
+    def __repr__(self) -> str:
+        return f"EventSetFile({self.path!r}, num_cells={self.num_cells}, num_packets={self.num_packets}, timing={self.timing!r})"

@@ -1,0 +1,812 @@
+"""Event sets: ``write_event_set`` from per-cell events, ``write_event_set_dense`` from a dense
+(cells x samples) amplitude array in NumPy or Dask, and the incremental ``EventSet``.
+
+What is stored is what the official reader returns: each cell's events sorted
+by offset with unique offsets, unique cell names of at most 255 UTF-8 bytes,
+and an end time from which the reader gets ``num_samples`` back exactly, at
+any period (see :func:`isx_dask.layout.event_set.event_set_end`).
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import warnings
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
+
+import numpy as np
+
+from ..layout import check_extra_properties
+from ..layout.event_set import (
+    EVENT_PACKET_NBYTES,
+    MAX_CELL_NAME_NBYTES,
+    EndTime,
+    EventSetLayout,
+    duration_usecs,
+    encode_packets,
+    event_set_end,
+    event_set_footer,
+    packet_layout,
+    sample_offsets_usecs,
+)
+from ..metadata import Timing
+from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
+from ._validate import as_dask_array, check_timing
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
+
+    from ..readers.event_set import EventSetFile
+
+__all__ = ["EventSet", "default_cell_names", "write_event_set", "write_event_set_dense"]
+
+PathLike = str | os.PathLike[str]
+
+_PACK_CHUNK_PACKETS = (64 * 2**20) // EVENT_PACKET_NBYTES
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+# -- validation (all of it runs before a byte is written) ---------------------------------------
+def default_cell_names(num_cells: int) -> tuple[str, ...]:
+    """``'C'`` + index, zero-padded to the digits of ``num_cells`` (``C00`` ... ``C11`` for 12 cells), as the official core names cells."""
+    width = len(str(num_cells))
+    return tuple(f"C{k:0{width}d}" for k in range(num_cells))
+
+
+def _check_cell_names(cell_names: Any, num_cells: int | None) -> tuple[str, ...]:
+    if cell_names is None:
+        if num_cells is None:
+            msg = "cell_names must be a list of str"
+            raise TypeError(msg)
+        return default_cell_names(num_cells)
+    if isinstance(cell_names, (str, bytes)) or not isinstance(cell_names, Sequence):
+        msg = f"cell_names must be a list or tuple of str, got {type(cell_names).__name__}"
+        raise TypeError(msg)
+    names = tuple(cell_names)
+    for k, name in enumerate(names):
+        if not isinstance(name, str):
+            msg = f"cell_names[{k}] must be a str, got {name!r}"
+            raise TypeError(msg)
+        nbytes = len(name.encode("utf-8"))
+        if nbytes > MAX_CELL_NAME_NBYTES:
+            msg = (
+                f"cell_names[{k}] is {nbytes} UTF-8 bytes; expected at most {MAX_CELL_NAME_NBYTES} "
+                f"(the official reader crashes on longer event set names)"
+            )
+            raise ValueError(msg)
+        if "\x00" in name:
+            msg = f"cell_names[{k}] {name!r} contains a NUL character; the official reader would cut the name there"
+            raise ValueError(msg)
+    if len(set(names)) != len(names):
+        seen: set[str] = set()
+        dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+        msg = f"cell_names must be unique (the official reader looks events up by name); repeated: {dupes!r}"
+        raise ValueError(msg)
+    if num_cells is not None and len(names) != num_cells:
+        msg = f"cell_names has {len(names)} names but the data has {num_cells} cells; they must be equal"
+        raise ValueError(msg)
+    return names
+
+
+def _check_timing(timing: Any) -> Timing:
+    if not isinstance(timing, Timing):
+        msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
+        raise TypeError(msg)
+    return timing
+
+
+def _check_end_time(end_time: Any, timing: Timing) -> EndTime:
+    if end_time not in ("exact", "official"):
+        msg = f"end_time must be 'exact' or 'official', got {end_time!r}"
+        raise ValueError(msg)
+    event_set_end(timing, end_time)  # raises for an exact end that does not fit the footer
+    return end_time  # type: ignore[no-any-return]
+
+
+def _as_1d(values: Any, label: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        msg = f"{label} must be one-dimensional, got shape {arr.shape}"
+        raise ValueError(msg)
+    return arr
+
+
+def _check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray:
+    """Offsets as uint64 microseconds, checked to be whole, >= 0 and before the end of the recording."""
+    arr = _as_1d(values, label)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr)):
+            msg = f"{label} must be whole microseconds from the start; round them first (e.g. numpy.round(...).astype(numpy.uint64))"
+            raise TypeError(msg)
+    elif arr.dtype.kind not in "iu":
+        msg = f"{label} must be integer microseconds from the start, got dtype {arr.dtype}"
+        raise TypeError(msg)
+    low, high = arr.min(), arr.max()
+    if low < 0:
+        msg = f"{label} holds a negative offset ({low}); expected microseconds >= 0 from the start time"
+        raise ValueError(msg)
+    if Fraction(int(high)) >= limit_usecs:
+        msg = (
+            f"{label} holds offset {int(high)} us, past the end of the recording "
+            f"(timing lasts {float(limit_usecs):.0f} us); expected 0 <= offset < num_samples * period"
+        )
+        raise ValueError(msg)
+    return arr.astype(np.uint64)
+
+
+def _check_amplitudes(values: Any, label: str) -> np.ndarray:
+    arr = _as_1d(values, label)
+    return _to_float32(arr, label)
+
+
+def _to_float32(arr: np.ndarray, label: str) -> np.ndarray:
+    if arr.dtype.kind not in "biuf":
+        msg = f"{label} has dtype {arr.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
+        raise TypeError(msg)
+    out = arr.astype(np.float32)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and np.any(np.isinf(out) & np.isfinite(arr)):
+        msg = f"{label} holds values beyond the float32 range (+/-{_FLOAT32_MAX:.4g}); they would be stored as infinity"
+        raise ValueError(msg)
+    return out
+
+
+def _check_cell_events(offsets: Any, amplitudes: Any, label: str, limit_usecs: Fraction) -> tuple[np.ndarray, np.ndarray]:
+    """One cell's events, converted and checked (not sorted)."""
+    offs = _check_offsets(offsets, f"offsets{label}", limit_usecs)
+    amps = _check_amplitudes(amplitudes, f"amplitudes{label}")
+    if len(offs) != len(amps):
+        msg = f"offsets{label} has {len(offs)} events but amplitudes{label} has {len(amps)}; they must be equal"
+        raise ValueError(msg)
+    return offs, amps
+
+
+def _check_unique(sorted_offsets: np.ndarray, label: str, cell_name: str) -> None:
+    same = np.flatnonzero(sorted_offsets[1:] == sorted_offsets[:-1])
+    if same.size:
+        msg = (
+            f"offsets{label} repeats offset {int(sorted_offsets[same[0]])} us for cell {cell_name!r}; "
+            f"a cell has at most one event per offset (the official reader keeps only one)"
+        )
+        raise ValueError(msg)
+
+
+# -- bulk writing from per-cell events ------------------------------------------------------------
+def _pack_cells(parts: list[tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
+    """Packets of consecutive (parts of) cells, in order."""
+    return np.concatenate([encode_packets(o, cell, a) for o, a, cell in parts]) if parts else np.zeros((0, 20), np.uint8)
+
+
+def _packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], layout: EventSetLayout) -> Any:
+    """A lazy ``(num_packets, 20)`` byte array of all packets, cell after cell, in ~64 MiB chunks."""
+    import dask
+    import dask.array as da
+
+    chunks = []
+    for first in range(0, layout.num_packets, _PACK_CHUNK_PACKETS):
+        last = min(first + _PACK_CHUNK_PACKETS, layout.num_packets)
+        parts = []
+        cell = int(np.searchsorted(layout.cell_starts, first, side="right")) - 1
+        while cell < len(offsets) and layout.cell_starts[cell] < last:
+            a = max(first, int(layout.cell_starts[cell])) - int(layout.cell_starts[cell])
+            b = min(last, int(layout.cell_starts[cell] + layout.num_events[cell])) - int(layout.cell_starts[cell])
+            if b > a:
+                parts.append((offsets[cell][a:b], amplitudes[cell][a:b], cell))
+            cell += 1
+        packed = dask.delayed(_pack_cells, pure=False)(parts)
+        chunks.append(da.from_delayed(packed, shape=(last - first, EVENT_PACKET_NBYTES), dtype=np.uint8))
+    return da.concatenate(chunks) if chunks else None
+
+
+@overload
+def write_event_set(
+    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing,
+    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., end_time: EndTime = ...,
+    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., write_method: WriteMethod = ...,
+    **compute_kwargs: Any,
+) -> None: ...
+@overload
+def write_event_set(
+    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing,
+    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., end_time: EndTime = ...,
+    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., write_method: WriteMethod = ...,
+    **compute_kwargs: Any,
+) -> Delayed: ...
+
+
+def write_event_set(
+    offsets: Sequence[Any],
+    amplitudes: Sequence[Any],
+    path: PathLike,
+    *,
+    timing: Timing,
+    cell_names: Sequence[str] | None = None,
+    extra_properties: Any = None,
+    end_time: EndTime = "exact",
+    overwrite: bool = False,
+    compute: bool = True,
+    fsync: bool = True,
+    write_method: WriteMethod = "auto",
+    **compute_kwargs: Any,
+) -> Delayed | None:
+    """Write an event set from each cell's event offsets and amplitudes.
+
+    Each cell's events are sorted by offset and stored together, cell after
+    cell; the file is written into a temporary sibling in chunks of about
+    64 MiB of packets and renamed to ``path`` once its footer is written.
+
+    Parameters
+    ----------
+    offsets : sequence of 1-D array-like of int, one per cell
+        Event times of each cell in whole microseconds from ``timing.start``,
+        in any order but unique within a cell, ``0 <= offset < num_samples * period``.
+        Unsigned, signed or whole-valued float arrays are accepted.
+    amplitudes : sequence of 1-D array-like of float, one per cell
+        Amplitude of each event, stored as float32 (NaN is stored as is).
+    path : str or os.PathLike
+        Output file; must end with ``.isxd``.
+    timing : Timing
+        Start, period and number of samples of the recording the events come
+        from (usually the cell set's). Dropped, cropped and blank indices have
+        no place in an event set and are not stored, as with the official writer.
+    cell_names : sequence of str, optional
+        One unique name per cell, at most 255 UTF-8 bytes each. Defaults to
+        ``C0``, ``C1``, ... zero-padded to the digits of the cell count.
+    extra_properties : JSON-serialisable, optional
+        Stored as the footer's ``extraProperties``.
+    end_time : {'exact', 'official'}, default 'exact'
+        ``'exact'`` stores the exact end of the recording, from which the
+        official reader gets ``num_samples`` back at any period. ``'official'``
+        truncates it to whole milliseconds as the official writer does (byte
+        identity with its files, but periods under about 1 ms then read back
+        with fewer samples).
+    overwrite : bool, default False
+        Replace an existing file at ``path`` (only once the new one is complete).
+    compute : bool, default True
+        If False, return a :class:`dask.delayed.Delayed`; the file is committed
+        when it has been computed.
+    fsync : bool, default True
+        Flush data and footer to disk before the file is renamed into place.
+    write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
+        How chunk bytes reach the file (see :class:`isx_dask.target.IsxdTarget`).
+    **compute_kwargs
+        Passed to ``dask.compute`` (for example ``scheduler='processes'``).
+
+    Returns
+    -------
+    None or dask.delayed.Delayed
+        ``None`` if ``compute`` is True.
+
+    Raises
+    ------
+    TypeError
+        ``timing`` not a Timing, names not str, offsets not whole numbers,
+        amplitudes not real numbers.
+    ValueError
+        Different numbers of cells in ``offsets``, ``amplitudes`` and
+        ``cell_names``; repeated or too long names; offsets and amplitudes of
+        different lengths; a negative offset, one at or past the end of the
+        recording, or one repeated within a cell; amplitudes beyond the
+        float32 range; a path not ending in ``.isxd``.
+    FileExistsError
+        ``path`` exists and ``overwrite`` is False.
+    FileNotFoundError
+        The parent directory of ``path`` does not exist.
+
+    See Also
+    --------
+    write_event_set_dense : from a dense (cells x samples) array, e.g. deconvolved spikes.
+    EventSet : the cell-by-cell API of the official ``isx`` package.
+
+    Examples
+    --------
+    >>> timing = Timing(num_samples=100, period=Duration.from_msecs(50))
+    >>> write_event_set([[0, 150000], [50000]], [[1.0, 2.5], [0.5]], "events.isxd", timing=timing)  # doctest: +SKIP
+    """
+    timing = _check_timing(timing)
+    if isinstance(offsets, (str, bytes)) or not isinstance(offsets, (Sequence, np.ndarray)):
+        msg = f"offsets must be a sequence with one array of offsets per cell, got {type(offsets).__name__}"
+        raise TypeError(msg)
+    if isinstance(amplitudes, (str, bytes)) or not isinstance(amplitudes, (Sequence, np.ndarray)):
+        msg = f"amplitudes must be a sequence with one array of amplitudes per cell, got {type(amplitudes).__name__}"
+        raise TypeError(msg)
+    if len(offsets) != len(amplitudes):
+        msg = f"offsets has {len(offsets)} cells but amplitudes has {len(amplitudes)}; give one array per cell in each"
+        raise ValueError(msg)
+    names = _check_cell_names(cell_names, len(offsets))
+    end_time = _check_end_time(end_time, timing)
+    check_extra_properties(extra_properties)
+    limit = duration_usecs(timing)
+    sorted_offsets, sorted_amplitudes = [], []
+    for k, name in enumerate(names):
+        offs, amps = _check_cell_events(offsets[k], amplitudes[k], f"[{k}]", limit)
+        order = np.argsort(offs, kind="stable")
+        offs, amps = offs[order], amps[order]
+        _check_unique(offs, f"[{k}]", name)
+        sorted_offsets.append(offs)
+        sorted_amplitudes.append(amps)
+    path = check_output_path(path, overwrite)
+
+    layout = EventSetLayout([len(o) for o in sorted_offsets])
+    start_offsets = [int(o[0]) if len(o) else 0 for o in sorted_offsets]
+    metadata = event_set_footer(timing, names, layout.num_events.tolist(), start_offsets, extra_properties, end_time)
+    packets = _packets_by_cell(sorted_offsets, sorted_amplitudes, layout)
+    arrays = [(packets, layout.packets())] if packets is not None else []
+    return store_then_commit(
+        arrays, path, layout.data_size, metadata,
+        overwrite=overwrite, compute=compute, fsync=fsync, write_method=write_method, **compute_kwargs,
+    )
+
+
+# -- bulk writing from a dense amplitude array ----------------------------------------------------
+def _summarize_block(block: np.ndarray, block_info: Any = None) -> np.ndarray:
+    """Per row of a block: events (non-zero float32 values), global index of the first, and overflow to infinity."""
+    col0 = int(block_info[0]["array-location"][1][0]) if block_info else 0
+    values = _block_float32(block)
+    nonzero = values != 0
+    counts = np.count_nonzero(nonzero, axis=1)
+    first = np.where(counts > 0, np.argmax(nonzero, axis=1) + col0, -1)
+    overflow = np.any(np.isinf(values) & np.isfinite(block), axis=1) if block.dtype.kind == "f" else np.zeros(len(block), bool)
+    return np.stack([counts, first, overflow.astype(np.int64)], axis=1).astype(np.int64)
+
+
+def _block_float32(block: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.asarray(block).astype(np.float32, copy=False)
+
+
+def _write_dense_block(
+    block: np.ndarray,
+    target: IsxdTarget,
+    first_packets: np.ndarray,
+    expected_counts: np.ndarray,
+    row0: int,
+    col_offsets: np.ndarray,
+) -> int:
+    """Pack the events of one block and write each row's run at its place among that cell's packets."""
+    values = _block_float32(block)
+    rows, cols = np.nonzero(values)  # row-major: by cell, then by time
+    counts = np.bincount(rows, minlength=len(values))
+    if not np.array_equal(counts, expected_counts):
+        msg = (
+            "amplitudes gave different non-zero values on the second pass than on the first; "
+            "make the input deterministic (e.g. persist() it) before writing"
+        )
+        raise RuntimeError(msg)
+    packed = encode_packets(col_offsets[cols], rows.astype(np.uint64) + np.uint64(row0), values[rows, cols])
+    pos = 0
+    for r in np.flatnonzero(counts).tolist():
+        n = int(counts[r])
+        first = int(first_packets[r])
+        target[first : first + n] = packed[pos : pos + n]
+        pos += n
+    return pos
+
+
+def _commit_after_writes(_written: Any, *args: Any, **kwargs: Any) -> str:
+    return commit(*args, **kwargs)
+
+
+@overload
+def write_event_set_dense(
+    amplitudes: Any, path: PathLike, *, timing: Timing | None = ..., cell_names: Sequence[str] | None = ...,
+    extra_properties: Any = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[True] = ...,
+    fsync: bool = ..., **compute_kwargs: Any,
+) -> None: ...
+@overload
+def write_event_set_dense(
+    amplitudes: Any, path: PathLike, *, timing: Timing | None = ..., cell_names: Sequence[str] | None = ...,
+    extra_properties: Any = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[False],
+    fsync: bool = ..., **compute_kwargs: Any,
+) -> Delayed: ...
+
+
+def write_event_set_dense(
+    amplitudes: Any,
+    path: PathLike,
+    *,
+    timing: Timing | None = None,
+    cell_names: Sequence[str] | None = None,
+    extra_properties: Any = None,
+    end_time: EndTime = "exact",
+    overwrite: bool = False,
+    compute: bool = True,
+    fsync: bool = True,
+    **compute_kwargs: Any,
+) -> Delayed | None:
+    """Write an event set from a dense ``(num_cells, num_samples)`` amplitude array; non-zero samples are events.
+
+    This is the shape of deconvolved activity (CaImAn ``estimates.S``,
+    suite2p ``spks.npy``). The event of cell ``c`` at sample ``i`` gets offset
+    ``round(i * period)`` in microseconds (rounded half to even, exactly) and
+    amplitude ``amplitudes[c, i]`` as float32. A value is an event when it is
+    non-zero as float32 (NaN is an event; values below float32's smallest
+    subnormal are not).
+
+    The array is read twice, chunk by chunk, and never held in memory: a
+    first pass counts the events of each cell in each chunk (this pass runs
+    when the function is called, even with ``compute=False``, and checks the
+    values before any file is created); the second pass packs each chunk's
+    events and writes them straight to their place, every cell's events
+    together and in time order, so the file's bytes do not depend on the
+    chunking. A chunk needs up to 5 times its float32 size while it is packed.
+
+    Parameters
+    ----------
+    amplitudes : numpy.ndarray or dask.array.Array, shape (num_cells, num_samples)
+        Real numbers (bool, integer or float).
+    path : str or os.PathLike
+        Output file; must end with ``.isxd``.
+    timing : Timing, optional
+        Defaults to ``num_samples`` samples of 50 ms from the epoch. Its
+        period must be at least 1 microsecond (sample offsets are whole microseconds).
+    cell_names, extra_properties, end_time, overwrite, compute, fsync
+        As in :func:`write_event_set`.
+    **compute_kwargs
+        Passed to ``dask.compute`` for both passes.
+
+    Returns
+    -------
+    None or dask.delayed.Delayed
+        ``None`` if ``compute`` is True.
+
+    Raises
+    ------
+    ValueError
+        ``amplitudes`` not 2-D, or its shape not ``(len(cell_names), timing.num_samples)``;
+        values beyond the float32 range; a period under 1 us; unknown chunk sizes;
+        bad names or path (as in :func:`write_event_set`).
+    TypeError
+        ``amplitudes`` not of a real dtype, ``timing`` not a Timing.
+    FileExistsError, FileNotFoundError
+        As in :func:`write_event_set`.
+    RuntimeError
+        When computed: the input gave other non-zero values on the second pass
+        (non-deterministic input); nothing is committed.
+
+    See Also
+    --------
+    write_event_set : from each cell's offsets and amplitudes.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> spikes = da.random.default_rng(0).random((20, 1000), chunks=(20, 250))
+    >>> spikes = da.where(spikes > 0.99, spikes, 0)
+    >>> write_event_set_dense(spikes, "events.isxd", timing=Timing(num_samples=1000))  # doctest: +SKIP
+    """
+    import dask
+    import dask.array as da
+
+    amps = as_dask_array(amplitudes, "amplitudes", 2, "(num_cells, num_samples)")
+    if amps.dtype.kind not in "biuf":
+        msg = f"amplitudes has dtype {amps.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
+        raise TypeError(msg)
+    num_cells, num_samples = (int(n) for n in amps.shape)
+    timing = check_timing(timing, num_samples, "amplitudes")
+    if timing.period.to_fraction() * 1_000_000 < 1:
+        msg = f"timing.period is {timing.period.num}/{timing.period.den} s, under 1 us: samples would share microsecond offsets"
+        raise ValueError(msg)
+    names = _check_cell_names(cell_names, num_cells)
+    end_time = _check_end_time(end_time, timing)
+    check_extra_properties(extra_properties)
+    path = check_output_path(path, overwrite)
+
+    # Pass 1: per row and column chunk, the number of events, the first one, and overflow.
+    col_starts = np.concatenate([[0], np.cumsum(amps.chunks[1])]).astype(np.int64)
+    num_col_chunks = len(amps.chunks[1])
+    summary_blocks = amps.map_blocks(
+        _summarize_block, chunks=(amps.chunks[0], (3,) * num_col_chunks), dtype=np.int64,
+    )
+    summary = np.asarray(summary_blocks.compute(**compute_kwargs)).reshape(num_cells, num_col_chunks, 3)
+    if summary[:, :, 2].any():
+        cell = int(np.flatnonzero(summary[:, :, 2].any(axis=1))[0])
+        msg = f"amplitudes holds values beyond the float32 range (+/-{_FLOAT32_MAX:.4g}) for cell {cell}; they would be stored as infinity"
+        raise ValueError(msg)
+    counts = summary[:, :, 0]
+    layout = EventSetLayout(counts.sum(axis=1))
+    # First packet of each cell's run in each column chunk: cell start plus the events of earlier chunks.
+    first_packets = layout.cell_starts[:, None] + np.cumsum(counts, axis=1) - counts
+    firsts = summary[:, :, 1]
+    has = firsts >= 0
+    first_index = np.where(has.any(axis=1), np.where(has, firsts, np.iinfo(np.int64).max).min(axis=1), -1)
+    start_offsets = np.where(first_index >= 0, sample_offsets_usecs(timing.period, np.maximum(first_index, 0)), 0)
+    metadata = event_set_footer(timing, names, layout.num_events.tolist(), start_offsets.tolist(), extra_properties, end_time)
+
+    # Pass 2: pack and write every block where its rows' events go.
+    partial = preallocate(path, layout.data_size)
+    try:
+        target = IsxdTarget(partial, layout.packets())
+        blocks = amps.to_delayed()
+        row_starts = np.concatenate([[0], np.cumsum(amps.chunks[0])]).astype(np.int64)
+        writes = []
+        for i in range(len(amps.chunks[0])):
+            r0, r1 = int(row_starts[i]), int(row_starts[i + 1])
+            for j in range(num_col_chunks):
+                if not counts[r0:r1, j].any():
+                    continue
+                col_offsets = sample_offsets_usecs(timing.period, np.arange(col_starts[j], col_starts[j + 1]))
+                writes.append(
+                    dask.delayed(_write_dense_block, pure=False)(
+                        blocks[i, j], target, first_packets[r0:r1, j].copy(), counts[r0:r1, j].copy(), r0, col_offsets
+                    )
+                )
+        committed = dask.delayed(_commit_after_writes, pure=False)(
+            writes, partial, path, metadata, layout.data_size, overwrite=overwrite, fsync=fsync
+        )
+    except BaseException:
+        remove_partial(partial)
+        raise
+    if not compute:
+        return committed  # type: ignore[no-any-return]
+    try:
+        committed.compute(**compute_kwargs)
+    except BaseException:
+        remove_partial(partial)
+        raise
+    return None
+
+
+# -- incremental ----------------------------------------------------------------------------------
+class EventSet:
+    """An event set file, opened for writing cell by cell or for reading, as ``isx.EventSet``.
+
+    Use :meth:`write` and :meth:`read` to create one. What differs from the
+    official class:
+
+    * ``cell_names`` may be a list or a tuple, and may be empty (the file
+      then reads with zero cells and the right timing).
+    * :meth:`set_cell_data` may be called in any cell order and several times
+      for one cell, as in the official writer: packets are appended in call
+      order, exactly as given (the reader sorts them). Unlike the official
+      writer, every argument is checked first: an offset repeated within a cell
+      (in one call or across calls), a negative offset or one past the end of
+      the recording, or a cell index out of range raises and writes nothing.
+    * The file appears at its path only when :meth:`flush` succeeds; as a
+      context manager, a block that raises commits nothing. After
+      :meth:`flush`, :meth:`set_cell_data` raises instead of being ignored.
+
+    For bulk writing, see :func:`write_event_set` and :func:`write_event_set_dense`.
+
+    Examples
+    --------
+    >>> timing = Timing(num_samples=200, period=Duration.from_msecs(10))
+    >>> with EventSet.write("events.isxd", timing, ["C0", "C1"]) as events:  # doctest: +SKIP
+    ...     events.set_cell_data(1, numpy.array([20000, 50000]), numpy.array([1.5, 0.5]))
+    """
+
+    def __init__(self) -> None:
+        self.file_path: str = ""
+        self.mode: str = ""
+        self._reader: EventSetFile | None = None
+        self._partial: str | None = None
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def read(cls, file_path: PathLike) -> EventSet:
+        """Open an event set for reading.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the file does not exist.
+        IsxdFormatError
+            If it is not a committed event set.
+        """
+        from ..readers.event_set import EventSetFile
+
+        self = cls()
+        self._reader = EventSetFile(file_path)
+        self.file_path = os.fspath(file_path)  # type: ignore[assignment]
+        self.mode = "r"
+        return self
+
+    @classmethod
+    def write(
+        cls,
+        file_path: PathLike,
+        timing: Timing,
+        cell_names: Sequence[str],
+        *,
+        extra_properties: Any = None,
+        end_time: EndTime = "exact",
+        overwrite: bool = False,
+    ) -> EventSet:
+        """Open a new event set for writing cell by cell.
+
+        Parameters
+        ----------
+        file_path : str or os.PathLike
+            Output path, ending in ``.isxd``; it must not exist unless ``overwrite``.
+        timing : Timing
+            Start, period and number of samples (see :func:`write_event_set`).
+        cell_names : list or tuple of str
+            Unique names, at most 255 UTF-8 bytes each; may be empty.
+        extra_properties, end_time
+            As in :func:`write_event_set`.
+        overwrite : bool, default False
+            Replace an existing file when the set is flushed.
+
+        Raises
+        ------
+        TypeError, ValueError, FileExistsError, FileNotFoundError
+            For a bad argument, before anything is created.
+        """
+        timing = _check_timing(timing)
+        names = _check_cell_names(cell_names, None)
+        end_time = _check_end_time(end_time, timing)
+        check_extra_properties(extra_properties)
+        path = check_output_path(file_path, overwrite)
+        self = cls()
+        self.file_path, self.mode = path, "w"
+        self._timing = timing
+        self._names = names
+        self._end_time = end_time
+        self._extra_properties = extra_properties
+        self._overwrite = overwrite
+        self._limit = duration_usecs(timing)
+        self._num_events = [0] * len(names)
+        self._start_offsets = [0] * len(names)
+        self._seen: list[np.ndarray] = [np.zeros(0, dtype=np.uint64) for _ in names]
+        self._num_packets = 0
+        self._partial = preallocate(path, 0)
+        return self
+
+    # -- properties ----------------------------------------------------------------------
+    @property
+    def timing(self) -> Timing:
+        """Timing: as given when writing; as the official reader rebuilds it when reading."""
+        return self._reader.timing if self._reader is not None else self._timing
+
+    @property
+    def num_cells(self) -> int:
+        """Number of cells."""
+        return self._reader.num_cells if self._reader is not None else len(self._names)
+
+    @property
+    def cell_names(self) -> tuple[str, ...]:
+        """Cell names in index order."""
+        return self._reader.cell_names if self._reader is not None else self._names
+
+    @property
+    def cell_dict(self) -> dict[str, int]:
+        """Name to index."""
+        return {name: k for k, name in reversed(list(enumerate(self.cell_names)))}
+
+    def get_cell_name(self, index: int) -> str:
+        """Name of cell ``index``."""
+        n = self.num_cells
+        if not 0 <= index < n:
+            msg = f"cell index {index} is out of range; the event set has num_cells={n}"
+            raise IndexError(msg)
+        return self.cell_names[index]
+
+    def get_cell_index(self, name: str) -> int:
+        """Index of the cell called ``name``.
+
+        Raises
+        ------
+        KeyError
+            If no cell has that name.
+        """
+        try:
+            return self.cell_dict[name]
+        except KeyError:
+            msg = f'Cell with name "{name}" does not exist.'
+            raise KeyError(msg) from None
+
+    # -- reading -------------------------------------------------------------------------
+    def get_cell_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Events of cell ``index`` as ``(offsets, amplitudes)``: uint64 us from the start (ascending), float32."""
+        self.get_cell_name(index)
+        return self._require_reader().get_cell_data(index)
+
+    def get_acquisition_info(self) -> Any:
+        """The footer's ``extraProperties``, or None."""
+        return self._require_reader().extra_properties
+
+    def _require_reader(self) -> EventSetFile:
+        if self._reader is None:
+            msg = "this event set was opened for writing; open it with EventSet.read to read events"
+            raise RuntimeError(msg)
+        return self._reader
+
+    # -- writing -------------------------------------------------------------------------
+    def set_cell_data(self, index: int, offsets: Any, amplitudes: Any) -> None:
+        """Append events to cell ``index``.
+
+        Parameters
+        ----------
+        index : int
+            Cell index, ``0 <= index < num_cells``.
+        offsets : 1-D array-like of int
+            Microseconds from the start, ``0 <= offset < num_samples * period``,
+            none already given for this cell; any order.
+        amplitudes : 1-D array-like of float
+            One per offset, stored as float32.
+
+        Raises
+        ------
+        IndexError
+            If ``index`` is out of range.
+        TypeError, ValueError
+            For bad offsets or amplitudes (see :func:`write_event_set`).
+        RuntimeError
+            If the set is not open for writing.
+        """
+        self._require_open()
+        n = len(self._names)
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral):
+            msg = f"index must be an integer cell index, got {index!r}"
+            raise TypeError(msg)
+        if not 0 <= index < n:
+            msg = f"index {index} is out of range; the event set has num_cells={n}"
+            raise IndexError(msg)
+        index = int(index)
+        offs, amps = _check_cell_events(offsets, amplitudes, "", self._limit)
+        merged = np.sort(np.concatenate([self._seen[index], offs]), kind="stable")
+        _check_unique(merged, "", self._names[index])
+        if len(offs):
+            target = IsxdTarget(self._partial, packet_layout(self._num_packets * EVENT_PACKET_NBYTES, len(offs)))  # type: ignore[arg-type]
+            target[:] = encode_packets(offs, index, amps)
+            if self._num_events[index] == 0:
+                self._start_offsets[index] = int(offs[0])
+            self._num_events[index] += len(offs)
+            self._num_packets += len(offs)
+        self._seen[index] = merged
+
+    def flush(self) -> None:
+        """Commit the file: write the footer and move it to its path. A second call does nothing."""
+        if self.mode != "w" or self._partial is None:
+            return
+        metadata = event_set_footer(
+            self._timing, self._names, self._num_events, self._start_offsets, self._extra_properties, self._end_time
+        )
+        commit(self._partial, self.file_path, metadata, self._num_packets * EVENT_PACKET_NBYTES, overwrite=self._overwrite)
+        self._partial = None
+        self._seen = []
+        self.mode = "r"
+        from ..readers.event_set import EventSetFile
+
+        self._reader = EventSetFile(self.file_path)
+
+    def discard(self) -> None:
+        """Abandon a set being written: remove its temporary file; nothing is committed."""
+        if self._partial is not None:
+            remove_partial(self._partial)
+            self._partial = None
+            self.mode = "closed"
+
+    def _require_open(self) -> None:
+        if self.mode != "w" or self._partial is None:
+            msg = f"event set {self.file_path!r} is not open for writing (mode {self.mode!r})"
+            raise RuntimeError(msg)
+
+    def __enter__(self) -> EventSet:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.flush()
+
+    def __del__(self) -> None:
+        if getattr(self, "_partial", None) is None:
+            return
+        try:
+            self.flush()  # the official writer finalizes on del; every state of an event set is complete
+            return
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+        warnings.warn(
+            f"event set {self.file_path!r} could not be committed; its temporary file was removed",
+            ResourceWarning,
+            stacklevel=2,
+        )
+        self.discard()
+
+    def __repr__(self) -> str:
+        return f"EventSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r})"
