@@ -168,7 +168,8 @@ def test_official_reads_per_vessel_heatmap_sizes(tmp_path, isx):
     heat = [rng.random((6, 3, h, w)).astype(np.float32) for h, w in [(3, 2), (1, 4), (2, 5)]]
     inputs["correlations"] = heat
     out = tmp_path / "v.isxd"
-    xd.write_vessel_set(out, **inputs)
+    lazy = dict(inputs, correlations=[da.from_array(h, chunks=(4, 2, 1, 2)) for h in heat])
+    xd.write_vessel_set(out, **lazy)
     check_with_oracle(isx, out, inputs, xd.Timing(num_samples=6))
     _, footer = split_file(out)
     assert footer["VesselCorrelationSizes"] == [[2, 3], [4, 1], [5, 2]]
@@ -392,3 +393,28 @@ def test_incremental_bad_input(tmp_path):
         rbc.set_rbc_velocity_data(1, img, line4, z3, z3, None)
     rbc.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_extra_properties_are_merged_with_the_vessel_type(tmp_path, isx):
+    inputs = make_inputs(10, 2, 4, "rbc velocity")
+    extra = {"idps": {"efocus": 3}, "note": "é"}
+    out = tmp_path / "v.isxd"
+    xd.write_vessel_set(out, extra_properties=extra, **inputs)
+    _, footer = split_file(out)
+    assert footer["extraProperties"] == {"idps": {"efocus": 3, "vesselset": {"type": "red blood cell velocity"}}, "note": "é"}
+    assert extra == {"idps": {"efocus": 3}, "note": "é"}
+    check_with_oracle(isx, out, inputs, xd.Timing(num_samples=4))
+
+
+def test_read_only_false_is_refused(golden):
+    with pytest.raises(ValueError, match="read_only"):
+        xd.VesselSet.read(golden("vesselset_rbc.isxd"), read_only=False)
+    vs = xd.VesselSet.read(golden("vesselset_rbc.isxd"))
+    with pytest.raises(ValueError, match="Reading direction|Model center"):
+        vs.get_vessel_center_trace_data(0)
+    with pytest.raises(xd.IsxdFormatError, match="No correlation heatmaps"):
+        vs.get_vessel_correlations_data(0, 0)
+    with pytest.raises(IndexError, match="out of range"):
+        vs.get_vessel_trace_data(3)
+    with pytest.raises(RuntimeError, match="not open for writing"):
+        vs.set_vessel_status(0, "accepted")

@@ -379,11 +379,21 @@ class VesselSet:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def read(cls, file_path: PathLike) -> VesselSet:
+    def read(cls, file_path: PathLike, read_only: bool = True) -> VesselSet:
         """Open a committed vessel set for reading.
+
+        Parameters
+        ----------
+        file_path : str or os.PathLike
+            The file.
+        read_only : bool, default True
+            Only True is supported: committed files are never modified in place
+            (to change statuses, write a new set).
 
         Raises
         ------
+        ValueError
+            If ``read_only`` is False.
         FileNotFoundError
             If the file does not exist.
         IsxdFormatError
@@ -391,6 +401,9 @@ class VesselSet:
         """
         from ..readers.vessel_set import VesselSetFile
 
+        if not read_only:
+            msg = "read_only=False is not supported: committed files are not modified in place; write a new set with the statuses you want"
+            raise ValueError(msg)
         self = cls()
         self._reader = VesselSetFile(file_path)
         self.file_path, self.mode = os.fspath(file_path), "r"  # type: ignore[assignment]
@@ -519,7 +532,7 @@ class VesselSet:
         """Direction trace of vessel ``index`` in degrees from +x (rbc sets only)."""
         reader = self._require_reader()
         if reader.vessel_type != "rbc velocity":
-            msg = "Direction can only be read from rbc velocity set but this is a vessel diameter set"
+            msg = "Reading direction for diameter vessel set: direction traces are stored only in 'rbc velocity' sets"
             raise ValueError(msg)
         return reader.get_second_trace(index)
 
