@@ -182,7 +182,8 @@ class VesselSetFile(IsxdFile):
         if not 0 <= frame < layout.shape[0]:
             msg = f"frame {frame} is out of range; the set has num_samples={layout.shape[0]}"
             raise IndexError(msg)
-        return read_array(self.path, layout, (slice(frame, frame + 1), slice(None), slice(None), slice(None)))[0]
+        region = (slice(frame, frame + 1), slice(None), slice(None), slice(None))
+        return np.asarray(read_array(self.path, layout, region)[0])
 
     def __repr__(self) -> str:
         return (

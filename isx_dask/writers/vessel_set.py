@@ -126,7 +126,7 @@ def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray:
     if lines.dtype.kind == "u" and lines.size and int(lines.max()) > np.iinfo(np.int64).max:
         msg = "lines has values too large for int64"
         raise ValueError(msg)
-    return lines.astype(_I8)
+    return np.asarray(lines, dtype=_I8)
 
 
 def _heatmap_inputs(
@@ -376,6 +376,16 @@ class VesselSet:
         self.mode: str = ""
         self._reader: VesselSetFile | None = None
         self._partial: str | None = None
+        # State of a set being written (see write()).
+        self._timing = Timing()
+        self._spacing = Spacing()
+        self._vessel_type = "vessel diameter"
+        self._extra_properties: Any = None
+        self._overwrite = False
+        self._names: list[str] = []
+        self._statuses: list[str] = []
+        self._heatmap_shapes: list[tuple[int, int]] | None = None
+        self._end = 0
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -406,7 +416,7 @@ class VesselSet:
             raise ValueError(msg)
         self = cls()
         self._reader = VesselSetFile(file_path)
-        self.file_path, self.mode = os.fspath(file_path), "r"  # type: ignore[assignment]
+        self.file_path, self.mode = str(os.fspath(file_path)), "r"
         return self
 
     @classmethod
@@ -457,9 +467,6 @@ class VesselSet:
         self._timing, self._spacing, self._vessel_type = timing, spacing, vessel_type
         self._extra_properties = extra_properties
         self._overwrite = overwrite
-        self._names: list[str] = []
-        self._statuses: list[str] = []
-        self._heatmap_shapes: list[tuple[int, int]] | None = None
         self._end = VesselSetLayout(timing, spacing, vessel_type, 0).projection_nbytes
         self._partial = preallocate(path, 0)
         return self
