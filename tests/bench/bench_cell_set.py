@@ -1,0 +1,160 @@
+"""Benchmark: write_cell_set time and memory, as ratios against baselines measured in the same run.
+
+Prints:
+1. write_cell_set from in-memory arrays wrapped in Dask (500 cells of 400x640 footprints,
+   36,000-sample traces: 0.58 GB) vs ``ndarray.tofile`` of the same bytes to the same disk;
+2. the official isx loop (``CellSet.set_cell_data`` per cell) over the same arrays, and the
+   ratio (if the loop runs over its time budget, it is stopped and extrapolated linearly,
+   and the output says so);
+3. peak resident memory (VmHWM) of a child process writing a cell set whose footprints and
+   traces are generated lazily, at two sizes, to show it does not grow with the file.
+
+Run: ``python tests/bench/bench_cell_set.py [--dir DIR]``. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROWS, COLS, SAMPLES = 400, 640, 36_000
+
+
+def _drop(path: str) -> None:
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def make_cells(num_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    footprints = rng.random((num_cells, ROWS, COLS), dtype=np.float32)
+    traces = rng.standard_normal((num_cells, SAMPLES), dtype=np.float32)
+    return footprints, traces
+
+
+def bench_write(directory: str, footprints: np.ndarray, traces: np.ndarray, repeats: int) -> float:
+    import dask.array as da
+
+    import isx_dask as xd
+
+    n = len(footprints)
+    nbytes = footprints.nbytes + traces.nbytes
+    fp = da.from_array(footprints, chunks=(16, ROWS, COLS))
+    tr = da.from_array(traces, chunks=(100, SAMPLES))
+    raw, out = os.path.join(directory, "raw.bin"), os.path.join(directory, "cells.isxd")
+
+    def tofile() -> None:
+        with open(raw, "wb") as f:
+            footprints.tofile(f)
+            traces.tofile(f)
+        os.sync()
+
+    t_raw, t_ours = [], []
+    for _ in range(repeats):
+        _drop(raw)
+        t_raw.append(_timed(tofile))
+        _drop(out)
+        t_ours.append(_timed(lambda: (xd.write_cell_set(fp, tr, out, scheduler="threads"), os.sync())))
+    _drop(raw)
+    _drop(out)
+    best_raw, best_ours = min(t_raw), min(t_ours)
+    print(f"[1] {n} cells, footprints {ROWS}x{COLS}, {SAMPLES} samples = {nbytes / 1e9:.2f} GB float32, best of {repeats}, each followed by os.sync()")
+    print(f"    ndarray.tofile (same bytes, not interleaved): {best_raw:6.2f} s  {nbytes / best_raw / 1e6:6.0f} MB/s")
+    print(f"    write_cell_set (Dask, threads, fsync):        {best_ours:6.2f} s  {nbytes / best_ours / 1e6:6.0f} MB/s  ratio tofile/ours {best_raw / best_ours:.2f}")
+    return best_ours
+
+
+def bench_official_loop(directory: str, footprints: np.ndarray, traces: np.ndarray, ours: float, budget: float) -> None:
+    try:
+        import isx
+    except ImportError as err:
+        print(f"[2] official isx not available ({err}); ratio not measured")
+        return
+    n = len(footprints)
+    out = os.path.join(directory, "official.isxd")
+    _drop(out)
+    start = time.perf_counter()
+    cs = isx.CellSet.write(out, isx.Timing(num_samples=SAMPLES), isx.Spacing(num_pixels=(ROWS, COLS)))
+    done = 0
+    for k in range(n):
+        cs.set_cell_data(k, footprints[k], traces[k], f"C{k:03d}")
+        done += 1
+        if time.perf_counter() - start > budget:
+            break
+    cs.flush()
+    del cs
+    os.sync()
+    elapsed = time.perf_counter() - start
+    _drop(out)
+    if done == n:
+        total, note = elapsed, "measured over all cells"
+    else:
+        total, note = elapsed * n / done, f"EXTRAPOLATED linearly from {done} of {n} cells ({elapsed:.2f} s)"
+    print(f"[2] official isx.CellSet loop (set_cell_data per cell, flush, os.sync): {total:.2f} s  ({note})")
+    print(f"    official loop / write_cell_set time ratio: {total / ours:.2f}x")
+
+
+_CHILD = r"""
+import os, sys
+import dask.array as da, numpy as np
+import isx_dask as xd
+rows, cols, samples, n, path = 400, 640, 36000, int(sys.argv[1]), sys.argv[2]
+rng = da.random.default_rng(0)
+footprints = rng.random((n, rows, cols), dtype=np.float32, chunks=(16, rows, cols))
+traces = rng.standard_normal((n, samples), dtype=np.float32, chunks=(100, samples))
+xd.write_cell_set(footprints, traces, path, scheduler="threads", num_workers=2, fsync=False)
+with open("/proc/self/status") as f:
+    status = dict(line.split(":", 1) for line in f)
+print(int(status["VmHWM"].split()[0]) * 1024, os.path.getsize(path))
+"""
+
+
+def bench_memory(directory: str, sizes: list[int]) -> None:
+    print("[3] peak resident memory (VmHWM) of a child writing lazily generated footprints and traces")
+    peaks = []
+    for n in sizes:
+        out = os.path.join(directory, f"mem_{n}.isxd")
+        _drop(out)
+        start = time.perf_counter()
+        res = subprocess.run([sys.executable, "-c", _CHILD, str(n), out], capture_output=True, text=True, check=True)
+        elapsed = time.perf_counter() - start
+        peak, size = (int(v) for v in res.stdout.split())
+        _drop(out)
+        peaks.append(peak)
+        print(f"    {n:5d} cells, {size / 1e9:5.2f} GB file: peak RSS {peak / 2**20:6.0f} MiB  ({elapsed:.1f} s)")
+    print(f"    ratio peak({sizes[-1]} cells) / peak({sizes[0]} cells): {peaks[-1] / peaks[0]:.2f}  (file size ratio {sizes[-1] / sizes[0]:.0f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", default=None, help="directory on the disk to measure (default: a temp dir under the cwd)")
+    parser.add_argument("--cells", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--official-budget", type=float, default=90.0, help="seconds before the official loop is stopped and extrapolated")
+    parser.add_argument("--memory-cells", type=int, nargs="+", default=[250, 1000])
+    args = parser.parse_args()
+    directory = args.dir or tempfile.mkdtemp(prefix="bench_cell_set_", dir=os.getcwd())
+    os.makedirs(directory, exist_ok=True)
+    footprints, traces = make_cells(args.cells)
+    ours = bench_write(directory, footprints, traces, args.repeats)
+    bench_official_loop(directory, footprints, traces, ours, args.official_budget)
+    del footprints, traces
+    bench_memory(directory, args.memory_cells)
+    if args.dir is None and not os.listdir(directory):
+        os.rmdir(directory)
+
+
+if __name__ == "__main__":
+    main()
