@@ -418,3 +418,19 @@ def test_read_only_false_is_refused(golden):
         vs.get_vessel_trace_data(3)
     with pytest.raises(RuntimeError, match="not open for writing"):
         vs.set_vessel_status(0, "accepted")
+
+
+def test_empty_names_are_zero_padded_as_the_official_core(tmp_path, isx):
+    # isx 2.1.0 with name='' for 12 vessels stores V00 ... V11 (checked with the official writer).
+    expected = [f"V{k:02d}" for k in range(12)]
+    inputs = make_inputs(11, 12, 3, "vessel diameter")
+    bulk = tmp_path / "bulk.isxd"
+    xd.write_vessel_set(bulk, names=[""] * 12, **inputs)
+    inc = tmp_path / "inc.isxd"
+    with xd.VesselSet.write(inc, xd.Timing(num_samples=3), xd.Spacing(num_pixels=(ROWS, COLS)), "vessel diameter") as vs:
+        for k in range(12):
+            vs.set_vessel_diameter_data(k, inputs["image"], inputs["lines"][k], inputs["traces"][k], inputs["center_traces"][k], "")
+    for path in (bulk, inc):
+        official = isx.VesselSet.read(str(path))
+        assert [official.get_vessel_name(k) for k in range(12)] == expected
+    assert bulk.read_bytes() == inc.read_bytes()
