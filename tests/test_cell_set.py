@@ -380,3 +380,19 @@ def test_reader_rejects_foreign_and_inconsistent_files(tmp_path, golden):
     truncated.write_bytes(raw[:10] + raw[200:])  # a record shorter: floor(D/S) == 3 != 4 names
     with pytest.raises(xd.IsxdFormatError, match="number of cells"):
         xd.open_isxd(truncated)
+
+
+def test_documented_parameters_match_the_signature():
+    import inspect
+    import re
+
+    for fn in (xd.write_cell_set, xd.CellSet.write, xd.CellSet.set_cell_data):
+        doc = inspect.getdoc(fn)
+        section = doc.split("Parameters\n----------\n", 1)[1].split("\n\n", 1)[0] if "Parameters" in doc else ""
+        documented = []
+        for line in section.splitlines():
+            match = re.match(r"^(\*\*)?([A-Za-z_][\w, ]*?)(?: :|$)", line)
+            if match and not line.startswith(" "):
+                documented += [name.strip() for name in match.group(2).split(",")]
+        expected = [p for p in inspect.signature(fn).parameters if p not in ("self", "cls")]
+        assert documented == expected, fn.__qualname__

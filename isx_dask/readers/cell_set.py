@@ -70,7 +70,7 @@ class CellSetFile(IsxdFile):
         source = _StoredArray(self.path, layout)
         name = f"isxd-{kind}-" + tokenize(self.path, self.metadata, self.data_size, chunks)
         meta = np.empty((0,) * len(layout.shape), dtype=np.float32)
-        return da.from_array(source, chunks=chunks, name=name, meta=meta, asarray=False, fancy=False)
+        return da.from_array(source, chunks=chunks, name=name, meta=meta, asarray=False, fancy=False)  # type: ignore[no-untyped-call]
 
     def footprints_to_dask(self, chunks: Any = None) -> Any:
         """The footprints as a Dask array; ``chunks`` defaults to about 64 MiB along cells."""
@@ -103,12 +103,14 @@ class CellSetFile(IsxdFile):
     def get_footprint(self, index: int) -> np.ndarray:
         """Footprint of cell ``index`` as a ``(rows, cols)`` float32 array."""
         i = self._index(index)
-        return read_array(self.path, self.layout.footprints(), (slice(i, i + 1), slice(None), slice(None)))[0]
+        footprint: np.ndarray = read_array(self.path, self.layout.footprints(), (slice(i, i + 1), slice(None), slice(None)))[0]
+        return footprint
 
     def get_trace(self, index: int) -> np.ndarray:
         """Trace of cell ``index`` as a ``(num_samples,)`` float32 array."""
         i = self._index(index)
-        return read_array(self.path, self.layout.traces(), (slice(i, i + 1), slice(None)))[0]
+        trace: np.ndarray = read_array(self.path, self.layout.traces(), (slice(i, i + 1), slice(None)))[0]
+        return trace
 
     def __repr__(self) -> str:
         return (

@@ -264,7 +264,7 @@ def _cell_array(value: Any, name: str, shape: tuple[int, ...], expected: str) ->
     if value.shape != shape:
         msg = f"{name} has shape {value.shape}, expected {expected} {shape}"
         raise ValueError(msg)
-    return value
+    return value  # type: ignore[no-any-return]
 
 
 class CellSet:
@@ -294,7 +294,15 @@ class CellSet:
         self.file_path: str = ""
         self.mode: str = ""
         self._reader: CellSetFile | None = None
+        # Set by write():
         self._partial: str | None = None
+        self._timing: Timing
+        self._spacing: Spacing
+        self._extra_properties: Any = None
+        self._overwrite: bool = False
+        self._valid: np.ndarray
+        self._names: dict[int, str | None] = {}
+        self._statuses: dict[int, str] = {}
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -312,7 +320,7 @@ class CellSet:
 
         self = cls()
         self._reader = CellSetFile(file_path)
-        self.file_path = os.fspath(file_path)  # type: ignore[assignment]
+        self.file_path = os.fspath(file_path)
         self.mode = "r"
         return self
 
@@ -361,8 +369,6 @@ class CellSet:
         self._extra_properties = extra_properties
         self._overwrite = overwrite
         self._valid = timing.get_valid_samples_mask()
-        self._names: dict[int, str | None] = {}
-        self._statuses: dict[int, str] = {}
         # Records are written at their offsets as they arrive; the file grows as needed.
         self._partial = preallocate(path, 0)
         return self
@@ -441,7 +447,7 @@ class CellSet:
         RuntimeError
             If the cell set is not open for writing.
         """
-        self._require_open()
+        partial = self._require_open()
         if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral):
             msg = f"index must be an integer, got {index!r}"
             raise TypeError(msg)
@@ -458,8 +464,8 @@ class CellSet:
         trace = np.where(self._valid, trace, np.float32(np.nan))
         layout = CellSetLayout(self._timing, self._spacing, index + 1)
         # pwrite (never a mapped window): the record may lie past the current end of the file.
-        IsxdTarget(self._partial, layout.footprints(), "pwrite")[index : index + 1] = image[None]  # type: ignore[arg-type]
-        IsxdTarget(self._partial, layout.traces(), "pwrite")[index : index + 1] = trace[None]  # type: ignore[arg-type]
+        IsxdTarget(partial, layout.footprints(), "pwrite")[index : index + 1] = image[None]
+        IsxdTarget(partial, layout.traces(), "pwrite")[index : index + 1] = trace[None]
         self._names[index] = checked
 
     def set_cell_status(self, index: int, status: str | bool) -> None:
@@ -523,10 +529,11 @@ class CellSet:
             self._partial = None
             self.mode = "closed"
 
-    def _require_open(self) -> None:
+    def _require_open(self) -> str:
         if self.mode != "w" or self._partial is None:
             msg = f"cell set {self.file_path!r} is not open for writing (mode {self.mode!r})"
             raise RuntimeError(msg)
+        return self._partial
 
     def __enter__(self) -> CellSet:
         return self
