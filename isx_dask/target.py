@@ -482,13 +482,15 @@ def _same_state(a: PartialState, b: PartialState) -> str | None:
     """None if ``a`` and ``b`` describe the same file, else what differs."""
     ja = json.loads(json.dumps(a.to_json()))
     jb = json.loads(json.dumps(b.to_json()))
-    for key in ("kind", "data_size", "arrays", "overwrite"):
-        if ja[key] != jb[key]:
-            return key
     ma, mb = ja["metadata"], jb["metadata"]
     for key in sorted(set(ma) | set(mb)):
         if key != "producer" and ma.get(key) != mb.get(key):
             return f"footer key {key!r}"
+    names = {"kind": "API (write_movie(resume=True) or create_movie)", "data_size": "data size",
+             "arrays": "layout of the data section", "overwrite": "overwrite flag"}
+    for key, name in names.items():
+        if ja[key] != jb[key]:
+            return name
     return None
 
 
@@ -539,8 +541,8 @@ def create_partial(path: str, state: PartialState, *, reserve: Reserve = "auto")
             return partial, True
         msg = (
             f"an unfinished write of {path!r} ({partial!r}) was started with a different {differs}; "
-            f"it cannot be resumed with these arguments. Remove it with isx_dask.target.remove_partial({partial!r}) "
-            f"(or write without resume) to start again"
+            f"it cannot be continued with these arguments. Remove it with isx_dask.target.remove_partial({partial!r}) "
+            f"to start again"
         )
         raise ValueError(msg)
     remove_partial(partial)
