@@ -252,8 +252,8 @@ def _ome_metadata(multiscales: Any, group: Any, name: str) -> tuple[Any, Timing 
                 continue
             msg = (f"{name}: OME-Zarr axes ({', '.join(names)}) cannot map to (t, y, x): axis {axis!r} has "
                    f"{array.shape[k]} elements (only singleton axes other than t, y, x can be dropped); "
-                   f"select one plane first, e.g. isx_dask.zarr_to_isxd(dask_array_of_tyx, ...) is not possible, "
-                   f"so pass the level-0 array sliced to (t, y, x) with timing= and spacing= explicitly")
+                   f"select one {axis} with isx_dask.write_movie(dask.array.from_zarr(array)[...], path, "
+                   f"timing=..., spacing=...), passing timing= and spacing= explicitly")
             raise ValueError(msg)
     kept = [a for k, a in enumerate(names) if k not in squeeze]
     if kept not in (["t", "y", "x"], ["y", "x"]):
@@ -315,7 +315,8 @@ def _parse_attr(parse: Any, footer: Mapping[str, Any], key: str, name: str) -> A
     try:
         return parse(footer[key])
     except (KeyError, TypeError, ValueError) as err:
-        msg = f"{name}: attribute {ATTRS_KEY}.{key} is not valid ({err}); fix it or {_EXPLICIT_HINT}"
+        reason = f"missing key {err.args[0]!r}" if isinstance(err, KeyError) else str(err)
+        msg = f"{name}: attribute {ATTRS_KEY}.{key} is not valid ({reason}); fix it or {_EXPLICIT_HINT}"
         raise ValueError(msg) from None
 
 
@@ -428,8 +429,10 @@ def zarr_to_isxd(
         if kind not in (DataSetType.MOVIE, DataSetType.IMAGE):
             msg = f"{name}: attribute {ATTRS_KEY}.type is {kind!r}; expected 0 (movie), 4 (image) or 1 (cell set)"
             raise ValueError(msg)
-        attr_timing = _parse_attr(Timing.from_dict, footer, "timingInfo", name)
-        attr_spacing = _parse_attr(Spacing.from_dict, footer, "spacingInfo", name)
+        if timing is None:
+            attr_timing = _parse_attr(Timing.from_dict, footer, "timingInfo", name)
+        if spacing is None:
+            attr_spacing = _parse_attr(Spacing.from_dict, footer, "spacingInfo", name)
         if extra_properties is None:
             extra_properties = footer.get("extraProperties")
     ndim = array.ndim - len(squeeze)

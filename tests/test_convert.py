@@ -1,0 +1,318 @@
+"""Zarr <-> .isxd: plain Zarr, OME-Zarr and round trips, read back with the official isx package."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import dask
+import numpy as np
+import pytest
+import zarr
+from conftest import GOLDEN_DIR, split_file
+
+import isx_dask as xd
+from isx_dask.convert import make_compressor
+
+
+def official_frames(isx, path: Path) -> tuple[np.ndarray, object]:
+    movie = isx.Movie.read(str(path))
+    frames = np.stack([movie.get_frame_data(i) for i in range(movie.timing.num_samples)])
+    return frames, movie
+
+
+def ome_group(path: Path, data: np.ndarray, axes: list[dict], scale: list[float], *, version: str,
+              translation: list[float] | None = None) -> zarr.Group:
+    """An OME-Zarr image made by hand, as the NGFF 0.4 (Zarr v2) or 0.5 (Zarr v3) specification writes it."""
+    fmt = 2 if version == "0.4" else 3
+    group = zarr.open_group(str(path), mode="w", zarr_format=fmt)
+    group.create_array("0", data=data, chunks=(2, *data.shape[1:]))
+    transforms = [{"type": "scale", "scale": scale}]
+    if translation is not None:
+        transforms.append({"type": "translation", "translation": translation})
+    ms = [{"axes": axes, "datasets": [{"path": "0", "coordinateTransformations": transforms}]}]
+    if version == "0.4":
+        ms[0]["version"] = "0.4"
+        group.attrs["multiscales"] = ms
+    else:
+        group.attrs["ome"] = {"version": "0.5", "multiscales": ms}
+    return group
+
+
+AXES_TYX = [
+    {"name": "t", "type": "time", "unit": "millisecond"},
+    {"name": "y", "type": "space", "unit": "nanometer"},
+    {"name": "x", "type": "space", "unit": "nanometer"},
+]
+
+
+# -- Zarr -> isxd --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+def test_plain_zarr_array_to_isxd(isx, tmp_path, zarr_format, dtype):
+    data = np.random.default_rng(1).integers(0, 4000, (7, 5, 6)).astype(dtype)
+    source = tmp_path / "plain.zarr"
+    zarr.create_array(str(source), data=data, chunks=(3, 5, 6), zarr_format=zarr_format)
+    out = tmp_path / "plain.isxd"
+    xd.zarr_to_isxd(str(source), out)
+    frames, movie = official_frames(isx, out)
+    np.testing.assert_array_equal(frames, data)
+    assert movie.data_type == dtype
+    assert movie.timing.period.to_msecs() == 50  # default timing
+    assert tuple(movie.spacing.num_pixels) == (5, 6)
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_ome_zarr_to_isxd_takes_scale_units_and_translation(isx, tmp_path, version):
+    data = np.arange(6 * 4 * 5, dtype=np.uint16).reshape(6, 4, 5)
+    ome_group(tmp_path / "img.ome.zarr", data, AXES_TYX, [50.0, 2500.0, 1500.0], version=version,
+              translation=[0.0, 1000.0, -500.0])
+    out = tmp_path / "img.isxd"
+    xd.zarr_to_isxd(tmp_path / "img.ome.zarr", out)
+    frames, movie = official_frames(isx, out)
+    np.testing.assert_array_equal(frames, data)
+    impl = movie.spacing._impl
+    assert Fraction(impl.pixel_height.num, impl.pixel_height.den) == Fraction(5, 2)  # 2500 nm
+    assert Fraction(impl.pixel_width.num, impl.pixel_width.den) == Fraction(3, 2)
+    assert Fraction(impl.top.num, impl.top.den) == 1 and Fraction(impl.left.num, impl.left.den) == Fraction(-1, 2)
+    period = movie.timing.period._impl
+    assert Fraction(period.num, period.den) == Fraction(1, 20)  # 50 ms
+
+
+def test_ome_zarr_singleton_channel_and_z_are_squeezed(isx, tmp_path):
+    data = np.arange(4 * 3 * 5, dtype=np.float32).reshape(4, 1, 1, 3, 5)
+    axes = [{"name": "t", "type": "time", "unit": "second"}, {"name": "c", "type": "channel"},
+            {"name": "z", "type": "space", "unit": "micrometer"},
+            {"name": "y", "type": "space", "unit": "millimeter"}, {"name": "x", "type": "space", "unit": "millimeter"}]
+    ome_group(tmp_path / "tczyx.zarr", data, axes, [0.1, 1.0, 1.0, 0.004, 0.004], version="0.4")
+    out = tmp_path / "tczyx.isxd"
+    xd.zarr_to_isxd(str(tmp_path / "tczyx.zarr"), out)
+    frames, movie = official_frames(isx, out)
+    np.testing.assert_array_equal(frames, data[:, 0, 0])
+    assert movie.spacing._impl.pixel_width.num / movie.spacing._impl.pixel_width.den == 4.0
+    assert movie.timing.period.to_msecs() == 100
+
+
+def test_explicit_timing_and_spacing_override_attributes(isx, tmp_path):
+    data = np.ones((6, 4, 5), np.uint16)
+    ome_group(tmp_path / "o.zarr", data, AXES_TYX, [50.0, 2500.0, 1500.0], version="0.5")
+    timing = xd.Timing(num_samples=6, period=xd.Duration(1, 30), dropped=[2])
+    spacing = xd.Spacing(num_pixels=(4, 5), pixel_size=(Fraction(7, 2), Fraction(7, 2)))
+    out = tmp_path / "o.isxd"
+    xd.zarr_to_isxd(str(tmp_path / "o.zarr"), out, timing=timing, spacing=spacing, extra_properties={"a": 1})
+    _, footer = split_file(out)
+    assert footer["timingInfo"]["period"] == {"num": 1, "den": 30}
+    assert footer["timingInfo"]["dropped"] == [2]
+    assert footer["spacingInfo"]["pixelSize"]["x"] == {"num": 7, "den": 2}
+    assert footer["extraProperties"] == {"a": 1}
+    assert isx.Movie.read(str(out)).timing.dropped == [2]
+
+
+def test_zarr_object_and_fsspec_url(isx, tmp_path):
+    data = np.random.default_rng(2).integers(0, 9, (3, 4, 4)).astype(np.uint8)
+    array = zarr.create_array("memory://conv-test.zarr", data=data, zarr_format=3)
+    xd.zarr_to_isxd(array, tmp_path / "obj.isxd")
+    xd.zarr_to_isxd("memory://conv-test.zarr", tmp_path / "url.isxd", storage_options={})
+    # uint8 movies read with the lazy reader (the official Python API reads them too)
+    for name in ("obj.isxd", "url.isxd"):
+        np.testing.assert_array_equal(xd.open_isxd(tmp_path / name).frames.compute(), data)
+        np.testing.assert_array_equal(official_frames(isx, tmp_path / name)[0], data)
+
+
+def test_dtype_argument_converts_unsupported_dtypes(isx, tmp_path):
+    data = np.arange(2 * 3 * 4, dtype=np.int32).reshape(2, 3, 4)
+    zarr.create_array(str(tmp_path / "i32.zarr"), data=data)
+    xd.zarr_to_isxd(str(tmp_path / "i32.zarr"), tmp_path / "i32.isxd", dtype=np.float32)
+    np.testing.assert_array_equal(official_frames(isx, tmp_path / "i32.isxd")[0], data.astype(np.float32))
+
+
+def test_compute_false_returns_delayed(isx, tmp_path):
+    data = np.full((4, 3, 3), 7, np.uint16)
+    zarr.create_array(str(tmp_path / "d.zarr"), data=data)
+    delayed = xd.zarr_to_isxd(str(tmp_path / "d.zarr"), tmp_path / "d.isxd", compute=False)
+    assert not (tmp_path / "d.isxd").exists()
+    dask.compute(delayed, scheduler="synchronous")
+    np.testing.assert_array_equal(official_frames(isx, tmp_path / "d.isxd")[0], data)
+
+
+# -- isxd -> Zarr -> isxd ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("name", ["movie_u16_dropped.isxd", "movie_f32.isxd", "image_u16.isxd"])
+def test_movie_round_trip_is_byte_identical(isx, tmp_path, name, zarr_format):
+    source = GOLDEN_DIR / name
+    xd.isxd_to_zarr(source, tmp_path / "m.zarr", zarr_format=zarr_format, chunks=3)
+    group = zarr.open_group(str(tmp_path / "m.zarr"), mode="r")
+    golden_data, golden_footer = split_file(source)
+    assert group.attrs["isxd"] == {k: v for k, v in golden_footer.items() if k != "producer"}
+    official, movie = official_frames(isx, source)
+    np.testing.assert_array_equal(group["frames"][...], official)  # zeros at dropped/cropped/blank
+    assert group["frames"].chunks[0] == min(3, official.shape[0])
+    xd.zarr_to_isxd(str(tmp_path / "m.zarr"), tmp_path / "back.isxd")
+    data, footer = split_file(tmp_path / "back.isxd")
+    assert data == golden_data
+    assert {k: v for k, v in footer.items() if k != "producer"} == {k: v for k, v in golden_footer.items() if k != "producer"}
+    np.testing.assert_array_equal(official_frames(isx, tmp_path / "back.isxd")[0], official)
+
+
+def test_movie_zarr_is_valid_ome_zarr(tmp_path):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_dropped.isxd", tmp_path / "m.zarr")
+    attrs = zarr.open_group(str(tmp_path / "m.zarr"), mode="r").attrs.asdict()
+    ms = attrs["ome"]["multiscales"][0]
+    assert [a["name"] for a in ms["axes"]] == ["t", "y", "x"]
+    assert ms["datasets"][0]["path"] == "frames"
+    # Without the isxd attributes, the OME metadata alone gives back the period and pixel size.
+    group = zarr.open_group(str(tmp_path / "m.zarr"), mode="r+")
+    del group.attrs["isxd"]
+    xd.zarr_to_isxd(str(tmp_path / "m.zarr"), tmp_path / "ome.isxd")
+    golden = xd.open_isxd(GOLDEN_DIR / "movie_u16_dropped.isxd")
+    ours = xd.open_isxd(tmp_path / "ome.isxd")
+    assert ours.timing.period == golden.timing.period
+    assert ours.spacing.pixel_size == golden.spacing.pixel_size
+
+
+def test_default_compressor_is_blosc_zstd_bitshuffle(tmp_path):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "v3.zarr")
+    meta = json.loads((tmp_path / "v3.zarr" / "frames" / "zarr.json").read_text())
+    blosc = [c for c in meta["codecs"] if c["name"] == "blosc"][0]["configuration"]
+    assert (blosc["cname"], blosc["shuffle"]) == ("zstd", "bitshuffle")
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "v2.zarr", zarr_format=2, compressor=make_compressor("lz4", 3, zarr_format=2))
+    meta2 = json.loads((tmp_path / "v2.zarr" / "frames" / ".zarray").read_text())
+    assert meta2["compressor"]["cname"] == "lz4" and meta2["compressor"]["clevel"] == 3
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "none.zarr", compressor="none")
+    meta3 = json.loads((tmp_path / "none.zarr" / "frames" / "zarr.json").read_text())
+    assert [c["name"] for c in meta3["codecs"]] == ["bytes"]
+
+
+@pytest.mark.parametrize("name", ["cellset.isxd", "cellset_dropped.isxd", "cellset_empty.isxd"])
+def test_cell_set_round_trip_is_byte_identical(isx, tmp_path, name):
+    source = GOLDEN_DIR / name
+    xd.isxd_to_zarr(source, tmp_path / "c.zarr", chunks=2)
+    group = zarr.open_group(str(tmp_path / "c.zarr"), mode="r")
+    official = isx.CellSet.read(str(source))
+    for k in range(official.num_cells):
+        np.testing.assert_array_equal(group["footprints"][k], official.get_cell_image_data(k))
+        np.testing.assert_array_equal(group["traces"][k], official.get_cell_trace_data(k))
+    xd.zarr_to_isxd(str(tmp_path / "c.zarr"), tmp_path / "back.isxd")
+    data, footer = split_file(tmp_path / "back.isxd")
+    golden_data, golden_footer = split_file(source)
+    assert data == golden_data
+    assert {k: v for k, v in footer.items() if k != "producer"} == {k: v for k, v in golden_footer.items() if k != "producer"}
+    back = isx.CellSet.read(str(tmp_path / "back.isxd"))
+    assert [back.get_cell_name(k) for k in range(back.num_cells)] == [official.get_cell_name(k) for k in range(official.num_cells)]
+    assert [back.get_cell_status(k) for k in range(back.num_cells)] == [official.get_cell_status(k) for k in range(official.num_cells)]
+
+
+def test_overwrite_replaces_a_zarr_target(tmp_path):
+    target = tmp_path / "t.zarr"
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", target)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_f32.isxd", target)
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_f32.isxd", target, overwrite=True)
+    assert zarr.open_group(str(target), mode="r")["frames"].dtype == np.float32
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.zarr"]
+
+
+# -- bad input: clear errors, nothing written -----------------------------------------------------
+
+
+def assert_nothing_written(directory: Path, before: set[str]) -> None:
+    assert {p.name for p in directory.iterdir()} == before
+
+
+def test_wrong_rank_is_refused(tmp_path):
+    zarr.create_array(str(tmp_path / "r4.zarr"), data=np.zeros((2, 2, 3, 4), np.uint16))
+    before = {p.name for p in tmp_path.iterdir()}
+    with pytest.raises(ValueError, match=r"4 dimensions.*num_samples, rows, cols"):
+        xd.zarr_to_isxd(str(tmp_path / "r4.zarr"), tmp_path / "x.isxd")
+    assert_nothing_written(tmp_path, before)
+
+
+def test_unsupported_dtype_names_the_dtype_argument(tmp_path):
+    zarr.create_array(str(tmp_path / "f64.zarr"), data=np.zeros((2, 3, 4), np.float64))
+    with pytest.raises(TypeError, match="dtype="):
+        xd.zarr_to_isxd(str(tmp_path / "f64.zarr"), tmp_path / "x.isxd")
+    assert not (tmp_path / "x.isxd").exists()
+
+
+def test_ome_axes_that_cannot_map_name_the_axes(tmp_path):
+    data = np.zeros((3, 2, 4, 5), np.uint16)
+    axes = [{"name": "t", "type": "time"}, {"name": "c", "type": "channel"},
+            {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]
+    ome_group(tmp_path / "c2.zarr", data, axes, [1.0, 1.0, 1.0, 1.0], version="0.4")
+    with pytest.raises(ValueError, match=r"axes \(t, c, y, x\).*'c' has 2.*timing="):
+        xd.zarr_to_isxd(str(tmp_path / "c2.zarr"), tmp_path / "x.isxd")
+    axes_zyx = [{"name": "z", "type": "space"}, {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]
+    ome_group(tmp_path / "zyx.zarr", data[:, 0], axes_zyx, [1.0, 1.0, 1.0], version="0.5")
+    with pytest.raises(ValueError, match=r"axes \(z, y, x\)"):
+        xd.zarr_to_isxd(str(tmp_path / "zyx.zarr"), tmp_path / "x.isxd")
+    assert not (tmp_path / "x.isxd").exists()
+
+
+def test_ome_unknown_unit_is_refused(tmp_path):
+    axes = [dict(a) for a in AXES_TYX]
+    axes[0]["unit"] = "fortnight"
+    ome_group(tmp_path / "u.zarr", np.zeros((2, 3, 3), np.uint16), axes, [1.0, 1.0, 1.0], version="0.4")
+    with pytest.raises(ValueError, match="unit 'fortnight'.*timing="):
+        xd.zarr_to_isxd(str(tmp_path / "u.zarr"), tmp_path / "x.isxd")
+
+
+def test_contradictory_attributes_name_the_attribute(tmp_path):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "m.zarr")
+    group = zarr.open_group(str(tmp_path / "m.zarr"), mode="r+")
+    footer = group.attrs["isxd"]
+    footer["timingInfo"]["numTimes"] += 1
+    group.attrs["isxd"] = footer
+    with pytest.raises(ValueError, match=r"isxd\.timingInfo\.numTimes.*timing="):
+        xd.zarr_to_isxd(str(tmp_path / "m.zarr"), tmp_path / "x.isxd")
+    footer["timingInfo"]["numTimes"] -= 1
+    del footer["spacingInfo"]["pixelSize"]
+    group.attrs["isxd"] = footer
+    with pytest.raises(ValueError, match=r"isxd\.spacingInfo.*spacing="):
+        xd.zarr_to_isxd(str(tmp_path / "m.zarr"), tmp_path / "x.isxd")
+    # Explicit metadata gets past the broken attribute.
+    xd.zarr_to_isxd(str(tmp_path / "m.zarr"), tmp_path / "x.isxd", spacing=xd.Spacing(num_pixels=(5, 7)))
+
+
+def test_existing_isxd_target_is_refused_before_writing(tmp_path):
+    zarr.create_array(str(tmp_path / "s.zarr"), data=np.zeros((2, 3, 4), np.uint16))
+    (tmp_path / "x.isxd").write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="overwrite"):
+        xd.zarr_to_isxd(str(tmp_path / "s.zarr"), tmp_path / "x.isxd")
+    assert (tmp_path / "x.isxd").read_bytes() == b"keep"
+
+
+def test_missing_source_and_unreachable_url(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.zarr"):
+        xd.zarr_to_isxd(str(tmp_path / "missing.zarr"), tmp_path / "x.isxd")
+    with pytest.raises(FileNotFoundError, match="nothing-here"):
+        xd.zarr_to_isxd("memory://nothing-here.zarr", tmp_path / "x.isxd")
+    with pytest.raises(FileNotFoundError):
+        xd.isxd_to_zarr(tmp_path / "missing.isxd", tmp_path / "x.zarr")
+    with pytest.raises(FileNotFoundError, match="directory"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "no" / "x.zarr")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_bad_chunks_compressor_and_format(tmp_path):
+    with pytest.raises(ValueError, match="chunks"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "x.zarr", chunks=(0, 1, 1))
+    with pytest.raises(ValueError, match="compressor"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "x.zarr", compressor="brotli")
+    with pytest.raises(ValueError, match="zarr_format"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "x.zarr", zarr_format=4)
+    with pytest.raises(ValueError, match="clevel"):
+        make_compressor("zstd", 12)
+    assert not (tmp_path / "x.zarr").exists()
+
+
+def test_unsupported_type_is_not_implemented(tmp_path):
+    with pytest.raises(NotImplementedError, match="movies, images and cell sets"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "eventset.isxd", tmp_path / "e.zarr")
+    with pytest.raises(NotImplementedError, match="frame headers"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_frameheaders.isxd", tmp_path / "h.zarr")
+    assert not (tmp_path / "e.zarr").exists()
