@@ -146,7 +146,8 @@ def _to_float32(arr: np.ndarray, label: str) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         msg = f"{label} has dtype {arr.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
         raise TypeError(msg)
-    out = arr.astype(np.float32)
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float32)
     if arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and np.any(np.isinf(out) & np.isfinite(arr)):
         msg = f"{label} holds values beyond the float32 range (+/-{_FLOAT32_MAX:.4g}); they would be stored as infinity"
         raise ValueError(msg)
