@@ -185,6 +185,13 @@ def _frame_shape(node: Any, zarr: Any) -> tuple[int, int]:
     return int(shape[-2]), int(shape[-1])
 
 
+def _scheduler(text: str) -> str:
+    if text in ("threads", "processes", "synchronous", "sync") or "://" in text:
+        return text
+    msg = f"expected threads, processes, synchronous or a dask.distributed address such as tcp://HOST:PORT, got {text!r}"
+    raise argparse.ArgumentTypeError(msg)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``isx-dask``."""
     parser = argparse.ArgumentParser(prog="isx-dask", description="Write and inspect Inscopix .isxd files with Dask.")
@@ -214,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--pixel-size", help="pixel size in microns (Zarr -> .isxd; overrides the attributes)")
     conv.add_argument("--dtype", choices=["uint16", "float32", "uint8"], help="pixel type to store (Zarr -> .isxd)")
     conv.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
-    conv.add_argument("--scheduler", help="threads (default), processes, synchronous, or a dask.distributed address tcp://HOST:PORT")
+    conv.add_argument("--scheduler", type=_scheduler, help="threads (default), processes, synchronous, or a dask.distributed address tcp://HOST:PORT")
     conv.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     conv.set_defaults(func=_convert)
     return parser
@@ -224,8 +231,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``isx-dask`` with ``argv`` (default: the process arguments); return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "scheduler", None) not in (None, "threads", "processes", "synchronous", "sync") and "://" not in args.scheduler:
-        parser.error(f"--scheduler must be threads, processes, synchronous or a tcp:// address, got {args.scheduler!r}")
     try:
         return int(args.func(args))
     except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError,
