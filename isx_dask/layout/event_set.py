@@ -98,9 +98,9 @@ def event_set_end(timing: Timing, end_time: EndTime = "exact") -> Time:
     if end_time != "exact":
         msg = f"end_time must be 'exact' or 'official', got {end_time!r}"
         raise ValueError(msg)
-    msecs = exact * 1000
-    if msecs.denominator == 1 and abs(msecs.numerator) <= _INT64_MAX:
-        return Time(Duration(msecs.numerator, 1000), offset)
+    exact_msecs = exact * 1000
+    if exact_msecs.denominator == 1 and abs(exact_msecs.numerator) <= _INT64_MAX:
+        return Time(Duration(exact_msecs.numerator, 1000), offset)
     if max(abs(exact.numerator), exact.denominator) > _INT64_MAX:
         msg = (
             f"the exact end time {exact} s of this recording does not fit a 64-bit rational; "
@@ -326,13 +326,14 @@ def sample_offsets_usecs(period: Duration, indices: np.ndarray) -> np.ndarray:
     den = period.den
     if idx.size == 0:
         return np.zeros(0, dtype=np.uint64)
-    if int(idx.max()) * num < _INT64_MAX // 2 and den < _INT64_MAX // 2:
+    if max(int(idx.max()), 1) * num < _INT64_MAX // 2 and den < _INT64_MAX // 2:
         q, r = np.divmod(idx * num, den)
     else:  # exact big integers
         q, r = np.divmod(idx.astype(object) * num, den)
     twice = 2 * r
     up = (twice > den) | ((twice == den) & (q % 2 == 1))
-    return (q + up).astype(np.uint64)
+    out: np.ndarray = (q + up).astype(np.uint64)
+    return out
 
 
 def duration_usecs(timing: Timing) -> Fraction:

@@ -182,8 +182,8 @@ def _pack_cells(parts: list[tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
 
 def _packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], layout: EventSetLayout) -> Any:
     """A lazy ``(num_packets, 20)`` byte array of all packets, cell after cell, in ~64 MiB chunks."""
-    import dask
     import dask.array as da
+    from dask.delayed import delayed
 
     chunks = []
     for first in range(0, layout.num_packets, _PACK_CHUNK_PACKETS):
@@ -196,9 +196,9 @@ def _packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], la
             if b > a:
                 parts.append((offsets[cell][a:b], amplitudes[cell][a:b], cell))
             cell += 1
-        packed = dask.delayed(_pack_cells, pure=False)(parts)
-        chunks.append(da.from_delayed(packed, shape=(last - first, EVENT_PACKET_NBYTES), dtype=np.uint8))
-    return da.concatenate(chunks) if chunks else None
+        packed = delayed(_pack_cells, pure=False)(parts)
+        chunks.append(da.from_delayed(packed, shape=(last - first, EVENT_PACKET_NBYTES), dtype=np.uint8))  # type: ignore[no-untyped-call]
+    return da.concatenate(chunks) if chunks else None  # type: ignore[no-untyped-call]
 
 
 @overload
@@ -478,8 +478,7 @@ def write_event_set_dense(
     >>> spikes = da.where(spikes > 0.99, spikes, 0)
     >>> write_event_set_dense(spikes, "events.isxd", timing=Timing(num_samples=1000))  # doctest: +SKIP
     """
-    import dask
-    import dask.array as da
+    from dask.delayed import delayed
 
     amps = as_dask_array(amplitudes, "amplitudes", 2, "(num_cells, num_samples)")
     if amps.dtype.kind not in "biuf":
@@ -530,11 +529,11 @@ def write_event_set_dense(
                     continue
                 col_offsets = sample_offsets_usecs(timing.period, np.arange(col_starts[j], col_starts[j + 1]))
                 writes.append(
-                    dask.delayed(_write_dense_block, pure=False)(
+                    delayed(_write_dense_block, pure=False)(
                         blocks[i, j], target, first_packets[r0:r1, j].copy(), counts[r0:r1, j].copy(), r0, col_offsets
                     )
                 )
-        committed = dask.delayed(_commit_after_writes, pure=False)(
+        committed = delayed(_commit_after_writes, pure=False)(
             writes, partial, path, metadata, layout.data_size, overwrite=overwrite, fsync=fsync
         )
     except BaseException:
@@ -583,6 +582,17 @@ class EventSet:
         self.mode: str = ""
         self._reader: EventSetFile | None = None
         self._partial: str | None = None
+        # State of a set being written.
+        self._timing = Timing()
+        self._names: tuple[str, ...] = ()
+        self._end_time: EndTime = "exact"
+        self._extra_properties: Any = None
+        self._overwrite = False
+        self._limit = Fraction(0)
+        self._num_events: list[int] = []
+        self._start_offsets: list[int] = []
+        self._seen: list[np.ndarray] = []  # offsets given so far per cell, sorted
+        self._num_packets = 0
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -600,7 +610,7 @@ class EventSet:
 
         self = cls()
         self._reader = EventSetFile(file_path)
-        self.file_path = os.fspath(file_path)  # type: ignore[assignment]
+        self.file_path = os.fspath(file_path)
         self.mode = "r"
         return self
 
@@ -650,7 +660,7 @@ class EventSet:
         self._limit = duration_usecs(timing)
         self._num_events = [0] * len(names)
         self._start_offsets = [0] * len(names)
-        self._seen: list[np.ndarray] = [np.zeros(0, dtype=np.uint64) for _ in names]
+        self._seen = [np.zeros(0, dtype=np.uint64) for _ in names]
         self._num_packets = 0
         self._partial = preallocate(path, 0)
         return self
@@ -750,7 +760,7 @@ class EventSet:
         merged = np.sort(np.concatenate([self._seen[index], offs]), kind="stable")
         _check_unique(merged, "", self._names[index])
         if len(offs):
-            target = IsxdTarget(self._partial, packet_layout(self._num_packets * EVENT_PACKET_NBYTES, len(offs)))  # type: ignore[arg-type]
+            target = IsxdTarget(self._partial, packet_layout(self._num_packets * EVENT_PACKET_NBYTES, len(offs)))
             target[:] = encode_packets(offs, index, amps)
             if self._num_events[index] == 0:
                 self._start_offsets[index] = int(offs[0])
