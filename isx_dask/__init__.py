@@ -42,3 +42,5 @@ __all__ = [
 ]
 __all__ += ["CellSet", "CellSetFile", "write_cell_set"]
 __all__ += ["VesselSet", "VesselSetFile", "write_vessel_set"]
+from .convert import isxd_to_zarr, zarr_to_isxd
+__all__ += ["isxd_to_zarr", "zarr_to_isxd"]
