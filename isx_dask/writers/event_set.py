@@ -296,6 +296,13 @@ def write_event_set(
     FileNotFoundError
         The parent directory of ``path`` does not exist.
 
+    Notes
+    -----
+    The official reader returns offsets through doubles, as
+    ``uint64(double(offset) / 1e6 * 1e6)``: about 2% of values come back 1 us
+    low (249 as 248). The file holds the exact values, as the official writer
+    stores them, and :func:`open_isxd` reads them back exactly.
+
     See Also
     --------
     write_event_set_dense : from a dense (cells x samples) array, e.g. deconvolved spikes.
