@@ -371,6 +371,14 @@ def test_dense_integer_and_bool_input(isx, tmp_path):
     assert_reads_back(isx, out_bool, dense_to_cells(values > 0, Fraction(1, 20)), ["C0", "C1", "C2"], timing)
 
 
+@pytest.mark.parametrize("shape", [(0, 10), (3, 0), (0, 0)])
+def test_dense_degenerate_shapes(isx, tmp_path, shape):
+    out = tmp_path / "empty.isxd"
+    xd.write_event_set_dense(np.zeros(shape, np.float32), out)
+    timing = xd.Timing(num_samples=shape[1])
+    assert_reads_back(isx, out, [(np.zeros(0), np.zeros(0))] * shape[0], [f"C{k}" for k in range(shape[0])], timing)
+
+
 def test_dense_non_deterministic_input_commits_nothing(tmp_path):
     calls = {"n": 0}
 

@@ -355,7 +355,7 @@ def _summarize_block(block: np.ndarray, block_info: Any = None) -> np.ndarray:
     values = _block_float32(block)
     nonzero = values != 0
     counts = np.count_nonzero(nonzero, axis=1)
-    first = np.where(counts > 0, np.argmax(nonzero, axis=1) + col0, -1)
+    first = np.where(counts > 0, np.argmax(nonzero, axis=1) + col0, -1) if values.shape[1] else np.full(len(values), -1)
     overflow = np.any(np.isinf(values) & np.isfinite(block), axis=1) if block.dtype.kind == "f" else np.zeros(len(block), bool)
     return np.stack([counts, first, overflow.astype(np.int64)], axis=1).astype(np.int64)
 
