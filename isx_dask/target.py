@@ -625,12 +625,14 @@ def _store_graph(
     """
     import dask.array as da
     from dask.array.core import slices_from_chunks
-    from dask.base import tokenize
     from dask.core import flatten
     from dask.delayed import Delayed
     from dask.highlevelgraph import HighLevelGraph
     from dask.layers import ArraySliceDep
 
+    # Writes have side effects: fresh keys for every call, so that a scheduler
+    # never hands back a result (or an error) kept from an earlier attempt.
+    call = uuid.uuid4().hex
     written = []
     keys: list[Any] = []
     for source, target in pairs:
@@ -639,7 +641,7 @@ def _store_graph(
         out = source.map_blocks(
             _store_block, target, ArraySliceDep(source.chunks),
             chunks=tuple((1,) * len(c) for c in source.chunks), dtype=bool, meta=np.empty((0,) * source.ndim, bool),
-            token="isxd-store",
+            name=f"isxd-store-{call}-{len(written)}",
         )
         written.append(out)
         for key, index in zip(flatten(out.__dask_keys__()), slices_from_chunks(source.chunks)):
@@ -648,13 +650,13 @@ def _store_graph(
                 if os.path.basename(target.record) + region_name(bounds) in skip:
                     continue
             keys.append(key)
-    name = "isxd-finish-" + tokenize(finish, keys)
+    name = f"isxd-finish-{call}"
     layers: dict[str, Any] = {}
     deps: dict[str, set[str]] = {}
     if written:
         graph = HighLevelGraph.merge(*[w.__dask_graph__() for w in written])
         optimized = da.Array.__dask_optimize__(graph, keys) if keys else {}
-        layers["isxd-store-" + tokenize(keys, [w.name for w in written])] = dict(optimized)
+        layers[f"isxd-stored-{call}"] = dict(optimized)
     layers[name] = {name: (finish, list(keys))}
     deps = {k: set() for k in layers}
     deps[name] = {k for k in layers if k != name}
