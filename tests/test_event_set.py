@@ -276,6 +276,14 @@ def test_official_end_time_matches_the_official_writer(isx, tmp_path):
         assert_same_footer_as_golden(split_file(ours)[1], split_file(theirs)[1])
 
 
+def test_exact_end_that_does_not_fit_is_refused_before_any_byte(tmp_path):
+    timing = xd.Timing(num_samples=1, period=xd.Duration(11, 600000), start=xd.Time(xd.Duration(15372286728092, 12577)))
+    with pytest.raises(ValueError, match="end_time='official'"):
+        xd.write_event_set(ONE, AMP, tmp_path / "big.isxd", timing=timing)
+    assert list(tmp_path.iterdir()) == []
+    xd.write_event_set(ONE, AMP, tmp_path / "big.isxd", timing=timing, end_time="official")
+
+
 def test_one_sample(isx, tmp_path):
     timing = xd.Timing(num_samples=1, period=xd.Duration.from_msecs(50))
     cells = [(np.array([49999], np.uint64), np.array([0.5], np.float32)), (np.array([0], np.int64), np.array([2.0]))]
@@ -307,8 +315,10 @@ def test_default_names_are_zero_padded(isx, tmp_path):
 @given(
     num_cells=st.integers(1, 4),
     num_samples=st.integers(1, 60),
-    period=st.fractions(min_value=Fraction(1, 100000), max_value=Fraction(2)).filter(lambda p: p.denominator < 10**7),
-    start=st.fractions(min_value=0, max_value=2 * 10**9).filter(lambda s: s.denominator < 10**6),
+    period=st.builds(Fraction, st.integers(1, 10**6), st.sampled_from([1, 30, 1000, 2000, 3000, 48000, 10**6, 999983])).filter(
+        lambda p: Fraction(1, 100000) <= p <= 2
+    ),
+    start=st.sampled_from([1, 3, 1000, 10**6]).flatmap(lambda den: st.builds(Fraction, st.integers(0, 2 * 10**9 * den), st.just(den))),
     seed=st.integers(0, 2**16),
 )
 def test_round_trip_property(isx, tmp_path_factory, num_cells, num_samples, period, start, seed):

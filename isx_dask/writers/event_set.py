@@ -30,7 +30,7 @@ from ..layout.event_set import (
     packet_layout,
     sample_offsets_usecs,
 )
-from ..metadata import Timing
+from ..metadata import Duration, Timing
 from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
 from ._validate import as_dask_array, check_timing
 
@@ -371,7 +371,8 @@ def _write_dense_block(
     first_packets: np.ndarray,
     expected_counts: np.ndarray,
     row0: int,
-    col_offsets: np.ndarray,
+    col0: int,
+    period: Duration,
 ) -> int:
     """Pack the events of one block and write each row's run at its place among that cell's packets."""
     values = _block_float32(block)
@@ -383,7 +384,8 @@ def _write_dense_block(
             "make the input deterministic (e.g. persist() it) before writing"
         )
         raise RuntimeError(msg)
-    packed = encode_packets(col_offsets[cols], rows.astype(np.uint64) + np.uint64(row0), values[rows, cols])
+    offsets = sample_offsets_usecs(period, cols.astype(np.int64) + col0)
+    packed = encode_packets(offsets, rows.astype(np.uint64) + np.uint64(row0), values[rows, cols])
     pos = 0
     for r in np.flatnonzero(counts).tolist():
         n = int(counts[r])
@@ -534,10 +536,9 @@ def write_event_set_dense(
             for j in range(num_col_chunks):
                 if not counts[r0:r1, j].any():
                     continue
-                col_offsets = sample_offsets_usecs(timing.period, np.arange(col_starts[j], col_starts[j + 1]))
                 writes.append(
                     delayed(_write_dense_block, pure=False)(
-                        blocks[i, j], target, first_packets[r0:r1, j].copy(), counts[r0:r1, j].copy(), r0, col_offsets
+                        blocks[i, j], target, first_packets[r0:r1, j].copy(), counts[r0:r1, j].copy(), r0, int(col_starts[j]), timing.period
                     )
                 )
         committed = delayed(_commit_after_writes, pure=False)(
