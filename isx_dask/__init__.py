@@ -21,6 +21,8 @@ from .writers import CellSet, write_cell_set
 from .readers import CellSetFile
 from .writers import VesselSet, write_vessel_set
 from .readers import VesselSetFile
+from .writers import EventSet, write_event_set, write_event_set_dense
+from .readers import EventSetFile
 
 __version__ = "0.1.0"
 
@@ -42,5 +44,6 @@ __all__ = [
 ]
 __all__ += ["CellSet", "CellSetFile", "write_cell_set"]
 __all__ += ["VesselSet", "VesselSetFile", "write_vessel_set"]
+__all__ += ["EventSet", "EventSetFile", "write_event_set", "write_event_set_dense"]
 from .convert import isxd_to_zarr, zarr_to_isxd
 __all__ += ["isxd_to_zarr", "zarr_to_isxd"]

@@ -9,6 +9,7 @@ from ._file import IsxdFile, read_footer
 from .movie import MovieFile
 from .cell_set import CellSetFile
 from .vessel_set import VesselSetFile
+from .event_set import EventSetFile
 
 __all__ = ["IsxdFile", "MovieFile", "open_isxd"]
 __all__ += ["CellSetFile"]
@@ -20,6 +21,8 @@ READERS: dict[int, type[IsxdFile]] = {
 }
 READERS[DataSetType.CELL_SET] = CellSetFile
 READERS[DataSetType.VESSEL_SET] = VesselSetFile
+READERS[DataSetType.EVENT_SET] = EventSetFile
+__all__ += ["EventSetFile"]
 __all__ += ["VesselSetFile"]
 
 
