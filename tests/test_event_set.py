@@ -561,3 +561,18 @@ def test_malformed_files_are_refused(tmp_path):
     with pytest.raises(xd.IsxdFormatError, match="names cell 3"):
         xd.open_isxd(craft("cell.isxd", bad.tobytes())).get_cell_data(0)
 
+
+
+@pytest.mark.parametrize("num_cells", [1, 10, 11, 101])
+def test_default_names_match_the_cell_set_defaults_of_the_official_writer(tmp_path, isx, num_cells):
+    """Events pair with their cells by name, so default event names are the official cell-set defaults."""
+    timing = xd.Timing(num_samples=3)
+    official = isx.CellSet.write(str(tmp_path / "cells.isxd"), isx.Timing(num_samples=3), isx.Spacing(num_pixels=(1, 1)))
+    for k in range(num_cells):
+        official.set_cell_data(k, np.zeros((1, 1), np.float32), np.zeros(3, np.float32), "")
+    official.flush()
+    cells = isx.CellSet.read(str(tmp_path / "cells.isxd"))
+    expected = [cells.get_cell_name(k) for k in range(num_cells)]
+    xd.write_event_set([[0]] * num_cells, [[1.0]] * num_cells, tmp_path / "events.isxd", timing=timing)
+    events = isx.EventSet.read(str(tmp_path / "events.isxd"))
+    assert [events.get_cell_name(k) for k in range(num_cells)] == expected

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 import numpy as np
 
 from ..layout import check_extra_properties
+from ..layout.cell_set import default_cell_name
 from ..layout.event_set import (
     EVENT_PACKET_NBYTES,
     MAX_CELL_NAME_NBYTES,
@@ -49,9 +50,12 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 # -- validation (all of it runs before a byte is written) ---------------------------------------
 def default_cell_names(num_cells: int) -> tuple[str, ...]:
-    """``'C'`` + index, zero-padded to the digits of ``num_cells`` (``C00`` ... ``C11`` for 12 cells), as the official core names cells."""
-    width = len(str(num_cells))
-    return tuple(f"C{k:0{width}d}" for k in range(num_cells))
+    """Default cell names: the names a cell set of ``num_cells`` cells gets (``C0``...``C9`` for 10 cells).
+
+    The official event-set writer has no defaults; these match :func:`write_cell_set`'s, so that
+    events pair with their cells by name.
+    """
+    return tuple(default_cell_name(k, num_cells) for k in range(num_cells))
 
 
 def _check_cell_names(cell_names: Any, num_cells: int | None) -> tuple[str, ...]:
