@@ -10,13 +10,14 @@ Prints:
 4. cost of reserving an 8 GB file up front (``fallocate``; ``posix_fallocate``) vs a sparse one;
 5. cost of ``resume=True`` (a marker file, and a flush, per chunk).
 
-Run: ``python tests/bench/bench_distributed.py [--dir DIR] [--gb 1]``. Not collected by pytest.
+Run: ``python tests/bench/bench_distributed.py [--dir DIR] [--gb 1] [--rounds 5]``. Not collected by pytest.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 
@@ -45,23 +46,39 @@ def _drop(path: str) -> None:
         os.unlink(path)
 
 
-def _best(fn, repeats: int, out: str) -> float:
-    times = []
-    for _ in range(repeats):
-        _drop(out)
-        os.sync()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+def _timed(fn, out: str) -> float:
     _drop(out)
-    return min(times)
+    os.sync()
+    start = time.perf_counter()
+    fn()
+    elapsed = time.perf_counter() - start
+    _drop(out)
+    return elapsed
+
+
+def compare(fa, fb, out: str, rounds: int) -> tuple[float, float, float]:
+    """Run ``fa`` and ``fb`` alternately; best time of each and the median of per-round ratios ``t_b / t_a``.
+
+    The disk of a virtual machine drifts by 2x from minute to minute, so only
+    measurements taken side by side are compared.
+    """
+    ta, tb, ratios = [], [], []
+    for k in range(rounds):
+        if k % 2:
+            b, a = _timed(fb, out), _timed(fa, out)
+        else:
+            a, b = _timed(fa, out), _timed(fb, out)
+        ta.append(a)
+        tb.append(b)
+        ratios.append(b / a)
+    return min(ta), min(tb), statistics.median(ratios)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", default=None, help="directory on the disk to measure (default: a temporary one)")
     parser.add_argument("--gb", type=float, default=1.0, help="movie size in GB (default 1)")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per comparison (default 5)")
     args = parser.parse_args()
 
     import distributed
@@ -72,51 +89,59 @@ def main() -> None:
     directory = tempfile.mkdtemp(dir=args.dir, prefix="bench_distributed_")
     out = os.path.join(directory, "movie.isxd")
     n = int(args.gb * 1e9 // FRAME_NBYTES) + 1
-    gbytes = n * FRAME_NBYTES / 1e9
+    gb = n * FRAME_NBYTES / 1e9
     frames = lazy_movie(n, (32, ROWS, COLS))
-    print(f"movie: {n} frames of {ROWS}x{COLS} uint16 = {gbytes:.2f} GB, chunks of 32 frames; dir {directory}")
+    r = args.rounds
+    print(f"movie: {n} frames of {ROWS}x{COLS} uint16 = {gb:.2f} GB, chunks of 32 frames; dir {directory}; "
+          f"{r} alternating rounds per comparison; ratios are medians of per-round ratios")
+
+    def threads(**kw):
+        return lambda: xd.write_movie(frames, out, scheduler="threads", **kw)
 
     # 1. distributed vs threads
-    t_threads = _best(lambda: xd.write_movie(frames, out, scheduler="threads"), args.repeats, out)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             client.run(lambda: None)
-            t_dist = _best(lambda: client.compute(xd.write_movie(frames, out, compute=False)).result(), args.repeats, out)
-    print(f"[1] threads: {gbytes / t_threads:.2f} GB/s; LocalCluster(2 processes): {gbytes / t_dist:.2f} GB/s; "
-          f"ratio distributed/threads = {t_threads / t_dist:.2f}x (target >= 0.7)")
+            t_thr, t_dist, ratio = compare(
+                threads(), lambda: client.compute(xd.write_movie(frames, out, compute=False)).result(), out, r
+            )
+    print(f"[1] threads {gb / t_thr:.2f} GB/s; LocalCluster(2 process workers) {gb / t_dist:.2f} GB/s (best runs); "
+          f"throughput distributed/threads = {1 / ratio:.2f}x (target >= 0.7)")
 
     # 2. fsync
-    t_sync = _best(lambda: xd.write_movie(frames, out, scheduler="threads", fsync=True), args.repeats, out)
-    t_nosync = _best(lambda: xd.write_movie(frames, out, scheduler="threads", fsync=False), args.repeats, out)
-    t_nosync_then_sync = _best(lambda: (xd.write_movie(frames, out, scheduler="threads", fsync=False), os.sync()), args.repeats, out)
-    print(f"[2] fsync=True {t_sync:.2f} s; fsync=False {t_nosync:.2f} s (ratio {t_sync / t_nosync:.2f}x); "
-          f"fsync=False + os.sync {t_nosync_then_sync:.2f} s (ratio fsync=True / that = {t_sync / t_nosync_then_sync:.2f}x)")
+    t_nosync, t_sync, ratio = compare(threads(fsync=False), threads(fsync=True), out, r)
+    print(f"[2] fsync=True {t_sync:.2f} s vs fsync=False {t_nosync:.2f} s (best runs): time ratio fsync=True/fsync=False {ratio:.2f}x")
+    t_a, t_b, ratio2 = compare(lambda: (threads(fsync=False)(), os.sync()), threads(fsync=True), out, r)
+    print(f"[2] fsync=True vs fsync=False followed by os.sync (same bytes on disk): time ratio {ratio2:.2f}x")
 
     # 3. pwrite vs mmap
     for label, chunks in (("full frames (32, 800, 1280)", (32, ROWS, COLS)), ("tiles (32, 800, 640)", (32, ROWS, COLS // 2))):
         movie = lazy_movie(n, chunks)
-        t_p = _best(lambda: xd.write_movie(movie, out, scheduler="threads", write_method="pwrite"), args.repeats, out)
-        t_m = _best(lambda: xd.write_movie(movie, out, scheduler="threads", write_method="mmap"), args.repeats, out)
-        t_a = _best(lambda: xd.write_movie(movie, out, scheduler="threads", write_method="auto"), args.repeats, out)
-        print(f"[3] {label}: pwrite {gbytes / t_p:.2f} GB/s, mmap {gbytes / t_m:.2f} GB/s, auto {gbytes / t_a:.2f} GB/s; "
-              f"mmap/pwrite throughput = {t_p / t_m:.2f}x")
+        t_p, t_m, ratio = compare(
+            lambda: xd.write_movie(movie, out, scheduler="threads", write_method="pwrite"),
+            lambda: xd.write_movie(movie, out, scheduler="threads", write_method="mmap"),
+            out, r,
+        )
+        print(f"[3] {label}: pwrite {gb / t_p:.2f} GB/s, mmap {gb / t_m:.2f} GB/s (best runs); "
+              f"throughput mmap/pwrite = {1 / ratio:.2f}x")
 
     # 4. reservation of 8 GB
     size = 8 * 10**9
     for reserve in ("never", "auto", "always"):
-        start = time.perf_counter()
-        partial = preallocate(out, size, reserve=reserve)
-        elapsed = time.perf_counter() - start
-        blocks = os.stat(partial).st_blocks * 512
-        remove_partial(partial)
-        print(f"[4] preallocate 8 GB reserve={reserve!r}: {elapsed * 1e3:.1f} ms, {blocks / 1e9:.2f} GB allocated")
-    t_never = _best(lambda: xd.write_movie(frames, out, scheduler="threads", reserve="never"), args.repeats, out)
-    t_auto = _best(lambda: xd.write_movie(frames, out, scheduler="threads", reserve="auto"), args.repeats, out)
-    print(f"[4] write_movie {gbytes:.2f} GB reserve='auto' {t_auto:.2f} s vs 'never' {t_never:.2f} s (ratio {t_auto / t_never:.2f}x)")
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            partial = preallocate(out, size, reserve=reserve)
+            times.append(time.perf_counter() - start)
+            blocks = os.stat(partial).st_blocks * 512
+            remove_partial(partial)
+        print(f"[4] preallocate 8 GB reserve={reserve!r}: {min(times) * 1e3:.1f} ms (best of 3), {blocks / 1e9:.2f} GB allocated")
+    _, _, ratio = compare(threads(reserve="never"), threads(reserve="auto"), out, r)
+    print(f"[4] write_movie {gb:.2f} GB reserve='auto' vs 'never': time ratio fsync=True/fsync=False {ratio:.2f}x")
 
     # 5. resume bookkeeping
-    t_resume = _best(lambda: xd.write_movie(frames, out, scheduler="threads", resume=True), args.repeats, out)
-    print(f"[5] resume=True {t_resume:.2f} s vs resume=False {t_sync:.2f} s (ratio {t_resume / t_sync:.2f}x)")
+    _, _, ratio = compare(threads(), threads(resume=True), out, r)
+    print(f"[5] resume=True vs resume=False (markers and a flush per chunk): time ratio fsync=True/fsync=False {ratio:.2f}x")
     os.rmdir(directory)
 
 
