@@ -137,11 +137,11 @@ def main() -> None:
             remove_partial(partial)
         print(f"[4] preallocate 8 GB reserve={reserve!r}: {min(times) * 1e3:.1f} ms (best of 3), {blocks / 1e9:.2f} GB allocated")
     _, _, ratio = compare(threads(reserve="never"), threads(reserve="auto"), out, r)
-    print(f"[4] write_movie {gb:.2f} GB reserve='auto' vs 'never': time ratio fsync=True/fsync=False {ratio:.2f}x")
+    print(f"[4] write_movie {gb:.2f} GB reserve='auto' vs 'never': time ratio 'auto'/'never' {ratio:.2f}x")
 
     # 5. resume bookkeeping
     _, _, ratio = compare(threads(), threads(resume=True), out, r)
-    print(f"[5] resume=True vs resume=False (markers and a flush per chunk): time ratio fsync=True/fsync=False {ratio:.2f}x")
+    print(f"[5] resume=True vs resume=False (markers and a flush per chunk): time ratio resume/plain {ratio:.2f}x")
     os.rmdir(directory)
 
 
