@@ -38,7 +38,22 @@ creates the temporary file and reads the markers. Chunks are written with
 Memory-mapped windows write back whole pages; ``write_method='auto'`` uses
 them only when every page of the window belongs to the chunk, so two hosts
 never write the same page (NFS clients would otherwise clobber each other).
-Only pass ``write_method='mmap'`` on a local file system.
+Only pass ``write_method='mmap'`` on a local file system (there it is about 3x
+faster than ``pwrite`` for chunks that are tiles of frames; for chunks of whole
+frames the two are equal). Build the source arrays lazily on the workers
+(``da.from_zarr``, ``map_blocks`` over files...): a NumPy array passed to a
+writer is wrapped into the task graph and travels through the scheduler.
+
+What is left behind
+-------------------
+A write that fails or is interrupted (an exception, ``KeyboardInterrupt``, a full
+disk, a lost race for the path) removes its temporary file, except with
+``resume=True``, where the file and its sidecar are kept to be resumed. A
+process that is killed outright (``SIGKILL``, ``SIGTERM``, a machine that goes
+down) cannot clean up: it leaves a hidden ``.<name>.<uuid>.partial`` (without
+a footer, so no reader takes it for a data set) that may be deleted by hand,
+or, with ``resume=True``, a ``.<name>.partial`` that the next run reuses. Two
+resumable writes of the same path must not run at the same time.
 """
 
 from __future__ import annotations
