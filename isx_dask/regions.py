@@ -210,7 +210,7 @@ def write_movie_region(
 
 def _missing_stored(partial: str, num_stored: int) -> np.ndarray:
     covered = np.zeros(num_stored, dtype=bool)
-    for ((a, b),) in written_regions(partial, _REGION_PREFIX):  # type: ignore[misc]
+    for ((a, b),) in written_regions(partial, _REGION_PREFIX):
         covered[a:b] = True
     return np.flatnonzero(~covered)
 
@@ -225,7 +225,8 @@ def missing_movie_frames(path: PathLike) -> np.ndarray:
     """
     _, partial, _, layout = _open(path)
     valid_indices = np.flatnonzero(layout.timing.get_valid_samples_mask())
-    return valid_indices[_missing_stored(partial, layout.num_stored)]
+    missing: np.ndarray = valid_indices[_missing_stored(partial, layout.num_stored)]
+    return missing
 
 
 def commit_movie(path: PathLike, *, fsync: bool = True) -> str:

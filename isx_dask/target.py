@@ -342,7 +342,7 @@ class IsxdTarget:
                 if use_mmap:
                     self._write_mapped(fd, region, data)
                 else:
-                    buf = memoryview(data.reshape(-1)).cast("B")
+                    buf = data.reshape(-1).data.cast("B")
                     for k, offset in enumerate(offsets if offsets_list is None else offsets_list):
                         _pwrite_all(fd, buf[k * run_nbytes : (k + 1) * run_nbytes], offset)
             if self.record is not None:
@@ -648,18 +648,21 @@ def _store_graph(
     # Writes have side effects: fresh keys for every call, so that a scheduler
     # never hands back a result (or an error) kept from an earlier attempt.
     call = uuid.uuid4().hex
-    written = []
+    written: list[da.Array] = []
     keys: list[Any] = []
     for source, target in pairs:
         if source.size == 0:
             continue
         out = source.map_blocks(
-            _store_block, target, ArraySliceDep(source.chunks),
+            _store_block,  # type: ignore[arg-type]
+            target,
+            ArraySliceDep(source.chunks),
             chunks=tuple((1,) * len(c) for c in source.chunks), dtype=bool, meta=np.empty((0,) * source.ndim, bool),
             name=f"isxd-store-{call}-{len(written)}",
         )
         written.append(out)
-        for key, index in zip(flatten(out.__dask_keys__()), slices_from_chunks(source.chunks)):
+        blocks = zip(flatten(out.__dask_keys__()), slices_from_chunks(source.chunks))  # type: ignore[no-untyped-call]
+        for key, index in blocks:
             if skip and target.record is not None:
                 bounds = target.layout.normalize_region(index)
                 if os.path.basename(target.record) + region_name(bounds) in skip:
@@ -675,7 +678,7 @@ def _store_graph(
     layers[name] = {name: (finish, list(keys))}
     deps = {k: set() for k in layers}
     deps[name] = {k for k in layers if k != name}
-    return Delayed(name, HighLevelGraph(layers, deps))
+    return Delayed(name, HighLevelGraph(layers, deps))  # type: ignore[no-untyped-call]
 
 
 def store_then_commit(
@@ -764,7 +767,7 @@ def store_then_commit(
     if not compute:
         return committed
     try:
-        committed.compute(**compute_kwargs)
+        committed.compute(**compute_kwargs)  # type: ignore[no-untyped-call]
     except BaseException:
         if not resume:
             remove_partial(partial)
@@ -794,5 +797,5 @@ def store_region(
     recorded = _store_graph(pairs, finish)
     if not compute:
         return recorded
-    recorded.compute(**compute_kwargs)
+    recorded.compute(**compute_kwargs)  # type: ignore[no-untyped-call]
     return None
