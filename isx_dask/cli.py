@@ -19,7 +19,7 @@ __all__ = ["main"]
 
 def _demo(args: argparse.Namespace) -> int:
     import dask
-    from dask.diagnostics import ProgressBar
+    from dask.diagnostics.progress import ProgressBar
 
     from . import open_isxd, write_movie
     from .examples import synthetic_recording
@@ -31,11 +31,11 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Writing a synthetic calcium-imaging movie: {rec.frames.shape} uint16, {nbytes / 2**20:.0f} MiB, "
           f"{args.cells} cells, chunks {rec.frames.chunksize}")
     start = time.perf_counter()
-    with ProgressBar(), dask.config.set(scheduler="threads"):
+    with ProgressBar(), dask.config.set(scheduler="threads"):  # type: ignore[no-untyped-call]
         write_movie(rec.frames, path, timing=rec.timing, spacing=rec.spacing, overwrite=True)
     elapsed = time.perf_counter() - start
     print(f"Wrote {path} in {elapsed:.2f} s ({nbytes / 2**20 / elapsed:.0f} MiB/s, synthesis included)")
-    movie = open_isxd(path)
+    movie: Any = open_isxd(path)
     same = bool((movie.frames == rec.frames).all().compute())
     print(f"Read back: {movie!r}")
     print(f"Frames identical to the source: {same}")
@@ -96,26 +96,27 @@ def _parse_fraction(text: str, option: str) -> Fraction:
 
 def _run(delayed: Any, scheduler: str | None, progress: bool) -> None:
     """Compute ``delayed`` with the chosen scheduler, showing progress."""
-    import dask
+    from dask.base import compute
 
     if scheduler is not None and "://" in scheduler:
         from distributed import Client, progress as distributed_progress
 
-        with Client(scheduler) as client:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             future = client.compute(delayed)
             if progress:
-                distributed_progress(future)
+                distributed_progress(future)  # type: ignore[no-untyped-call]
                 print(file=sys.stderr)
             future.result()
         return
-    from dask.diagnostics import ProgressBar
+    import dask.config
+    from dask.diagnostics.progress import ProgressBar
 
     with dask.config.set(scheduler=scheduler or "threads"):
         if progress:
-            with ProgressBar(out=sys.stderr):
-                dask.compute(delayed)
+            with ProgressBar(out=sys.stderr):  # type: ignore[no-untyped-call]
+                compute(delayed)  # type: ignore[no-untyped-call]
         else:
-            dask.compute(delayed)
+            compute(delayed)  # type: ignore[no-untyped-call]
 
 
 def _convert(args: argparse.Namespace) -> int:

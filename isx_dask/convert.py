@@ -31,7 +31,7 @@ import os
 import shutil
 import uuid
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, cast
 
 import numpy as np
 
@@ -116,12 +116,12 @@ def make_compressor(name: str | None = "zstd", clevel: int = 5, *, dtype: Any = 
     dt = np.dtype(dtype)
     bit = dt.kind in "iu" and dt.itemsize <= 2
     if zarr_format == 2:
-        from numcodecs import Blosc
+        from numcodecs import Blosc  # type: ignore[import-untyped]
 
         return Blosc(cname=name, clevel=int(clevel), shuffle=Blosc.BITSHUFFLE if bit else Blosc.SHUFFLE)
     from zarr.codecs import BloscCodec
 
-    return BloscCodec(cname=name, clevel=int(clevel), shuffle="bitshuffle" if bit else "shuffle", typesize=dt.itemsize)
+    return BloscCodec(cname=cast(Any, name), clevel=int(clevel), shuffle="bitshuffle" if bit else "shuffle", typesize=dt.itemsize)
 
 
 def _compressors(compressor: Any, dtype: np.dtype[Any], zarr_format: int) -> Any:
@@ -133,10 +133,10 @@ def _compressors(compressor: Any, dtype: np.dtype[Any], zarr_format: int) -> Any
         return [] if codec is None else [codec]
     if compressor is False:
         return []
-    from numcodecs.abc import Codec
+    from numcodecs.abc import Codec  # type: ignore[import-untyped]
 
     if zarr_format == 3 and isinstance(compressor, Codec):
-        import numcodecs.zarr3
+        import numcodecs.zarr3  # type: ignore[import-untyped]
 
         config = compressor.get_config()
         codec_id = config.pop("id")
@@ -146,7 +146,7 @@ def _compressors(compressor: Any, dtype: np.dtype[Any], zarr_format: int) -> Any
             from zarr.codecs import BloscCodec
 
             shuffle = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle", -1: "shuffle"}[int(config.get("shuffle", 1))]
-            return [BloscCodec(cname=config["cname"], clevel=config["clevel"], shuffle=shuffle, typesize=dtype.itemsize)]
+            return [BloscCodec(cname=config["cname"], clevel=config["clevel"], shuffle=cast(Any, shuffle), typesize=dtype.itemsize)]
         if codec_id == "zstd":
             from zarr.codecs import ZstdCodec
 
@@ -240,7 +240,7 @@ def _ome_metadata(multiscales: Any, group: Any, name: str) -> tuple[Any, Timing 
     if axes is None:
         msg = f"{name}: OME-Zarr multiscales has no 'axes'; {_EXPLICIT_HINT}"
         raise ValueError(msg)
-    names = [(a.get("name") if isinstance(a, Mapping) else str(a)) for a in axes]
+    names = [str(a.get("name")) if isinstance(a, Mapping) else str(a) for a in axes]
     if len(names) != array.ndim:
         msg = f"{name}: OME-Zarr axes {names} do not match the {array.ndim} dimensions of dataset {path!r}"
         raise ValueError(msg)
@@ -445,7 +445,7 @@ def zarr_to_isxd(
         msg = (f"{name}: array has dtype {array.dtype}, which .isxd movies cannot store (uint16, float32 or uint8); "
                f"pass dtype=numpy.float32 or dtype=numpy.uint16 (on the command line: --dtype)")
         raise TypeError(msg)
-    frames = da.from_zarr(array)
+    frames = da.from_zarr(array)  # type: ignore[no-untyped-call]
     if squeeze:
         frames = frames.squeeze(axis=tuple(squeeze))
     if frames.ndim == 2:
@@ -464,8 +464,11 @@ def zarr_to_isxd(
                f"{tuple(frames.shape[1:])}; {_EXPLICIT_HINT}")
         raise ValueError(msg)
     check_output_path(path, overwrite)
-    return write_movie(frames, path, timing=timing, spacing=spacing, dtype=dtype, casting="unsafe" if dtype is not None else "same_kind",
-                       extra_properties=extra_properties, overwrite=overwrite, compute=compute, **compute_kwargs)  # type: ignore[call-overload, no-any-return]
+    result: Delayed | None = write_movie(
+        frames, path, timing=timing, spacing=spacing, dtype=dtype, casting="unsafe" if dtype is not None else "same_kind",
+        extra_properties=extra_properties, overwrite=overwrite, compute=compute, **compute_kwargs,
+    )  # type: ignore[call-overload]
+    return result
 
 
 def _zarr_cell_set_to_isxd(group: Any, members: Mapping[str, Any], footer: Mapping[str, Any], path: PathLike,
@@ -493,9 +496,13 @@ def _zarr_cell_set_to_isxd(group: Any, members: Mapping[str, Any], footer: Mappi
         raise ValueError(msg) from None
     if extra_properties is None:
         extra_properties = footer.get("extraProperties")
-    return write_cell_set(da.from_zarr(members["footprints"]), da.from_zarr(members["traces"]), path, timing=timing,
-                          spacing=spacing, names=names, statuses=statuses, extra_properties=extra_properties,
-                          overwrite=overwrite, compute=compute, **compute_kwargs)  # type: ignore[call-overload, no-any-return]
+    footprints: Any = da.from_zarr(members["footprints"])  # type: ignore[no-untyped-call]
+    traces: Any = da.from_zarr(members["traces"])  # type: ignore[no-untyped-call]
+    writer: Any = write_cell_set
+    result: Delayed | None = writer(footprints, traces, path, timing=timing, spacing=spacing, names=names,
+                                    statuses=statuses, extra_properties=extra_properties, overwrite=overwrite,
+                                    compute=compute, **compute_kwargs)
+    return result
 
 
 # -- isxd -> Zarr ------------------------------------------------------------------------------
@@ -534,7 +541,7 @@ def _check_target(target: Any, overwrite: bool, storage_options: Mapping[str, An
         raise TypeError(msg)
     text = os.fspath(target)
     if "://" in text:
-        import fsspec
+        import fsspec  # type: ignore[import-untyped]
 
         fs, root = fsspec.core.url_to_fs(text, **dict(storage_options or {}))
         if fs.exists(root) and not overwrite:
@@ -645,9 +652,10 @@ def isxd_to_zarr(
     --------
     >>> isxd_to_zarr("movie.isxd", "movie.zarr")  # doctest: +SKIP
     """
-    import dask
     import dask.array as da
     import zarr
+    from dask.base import compute as dask_compute
+    from dask.delayed import delayed
 
     from .readers import open_isxd
 
@@ -685,15 +693,18 @@ def isxd_to_zarr(
         _compressors(compressor, data.dtype, zarr_format)
     local = _check_target(target, overwrite, storage_options)
     store_path = local if local is None else f"{local}.partial-{uuid.uuid4().hex[:8]}"
-    group = zarr.open_group(store_path if local is not None else os.fspath(target), mode="w", zarr_format=zarr_format,
+    fmt = cast(Literal[2, 3], zarr_format)
+    group = zarr.open_group(store_path if local is not None else os.fspath(target), mode="w", zarr_format=fmt,
                             storage_options=None if local is not None else dict(storage_options or {}) or None)
     try:
         group.attrs.update({ATTRS_KEY: footer, **extra_attrs})
-        sources, targets = [], []
+        sources: list[Any] = []
+        targets: list[Any] = []
         for key, (data, zchunks) in arrays.items():
+            names: Any = ("t", "y", "x") if key == "frames" and zarr_format == 3 else None
             out = group.create_array(key, shape=data.shape, dtype=data.dtype, chunks=zchunks,
                                      compressors=_compressors(compressor, data.dtype, zarr_format),
-                                     fill_value=0, **({"dimension_names": ("t", "y", "x")} if key == "frames" and zarr_format == 3 else {}))
+                                     fill_value=0, dimension_names=names)
             sources.append(data)
             targets.append(out)
         stored = da.store(sources, targets, lock=False, compute=False)
@@ -701,11 +712,11 @@ def isxd_to_zarr(
         if local is not None:
             shutil.rmtree(store_path, ignore_errors=True)  # type: ignore[arg-type]
         raise
-    done = dask.delayed(_finish)(stored, store_path, local)
+    done: Delayed = delayed(_finish)(stored, store_path, local)
     if not compute:
-        return done  # type: ignore[no-any-return]
+        return done
     try:
-        dask.compute(done, **compute_kwargs)
+        dask_compute(done, **compute_kwargs)  # type: ignore[no-untyped-call]
     except BaseException:
         if local is not None:
             shutil.rmtree(store_path, ignore_errors=True)  # type: ignore[arg-type]
