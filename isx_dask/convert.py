@@ -391,6 +391,7 @@ def zarr_to_isxd(
     >>> zarr_to_isxd("recording.ome.zarr", "recording.isxd")  # doctest: +SKIP
     """
     import dask.array as da
+    import zarr
 
     from .target import check_output_path
     from .writers import write_movie
@@ -402,11 +403,9 @@ def zarr_to_isxd(
     squeeze: list[int] = []
     attr_timing: Timing | None = None
     attr_spacing: Spacing | None = None
-    import zarr
-
     if isinstance(node, zarr.Group):
         members = {k: v for k, v in node.arrays()}
-        if footer is not None and int(footer.get("type", -1)) == DataSetType.CELL_SET:
+        if footer is not None and footer.get("type") == DataSetType.CELL_SET:
             return _zarr_cell_set_to_isxd(node, members, footer, path, name, timing=timing, spacing=spacing,
                                           extra_properties=extra_properties, overwrite=overwrite,
                                           compute=compute, **compute_kwargs)

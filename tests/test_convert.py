@@ -316,3 +316,46 @@ def test_unsupported_type_is_not_implemented(tmp_path):
     with pytest.raises(NotImplementedError, match="frame headers"):
         xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_frameheaders.isxd", tmp_path / "h.zarr")
     assert not (tmp_path / "e.zarr").exists()
+
+
+def test_ome_zarr_yx_image_becomes_an_image(isx, tmp_path):
+    data = np.arange(4 * 5, dtype=np.uint16).reshape(4, 5)
+    group = zarr.open_group(str(tmp_path / "yx.zarr"), mode="w", zarr_format=3)
+    group.create_array("0", data=data)
+    axes = [{"name": "y", "type": "space", "unit": "micrometer"}, {"name": "x", "type": "space", "unit": "micrometer"}]
+    group.attrs["ome"] = {"version": "0.5", "multiscales": [
+        {"axes": axes, "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [2.0, 2.0]}]}]}]}
+    xd.zarr_to_isxd(str(tmp_path / "yx.zarr"), tmp_path / "yx.isxd")
+    image = isx.Image.read(str(tmp_path / "yx.isxd"))
+    np.testing.assert_array_equal(image.get_data(), data)
+    assert split_file(tmp_path / "yx.isxd")[1]["type"] == 4
+
+
+def test_isxd_to_zarr_compute_false_appears_only_when_computed(tmp_path):
+    delayed = xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_dropped.isxd", tmp_path / "m.zarr", compute=False)
+    assert not (tmp_path / "m.zarr").exists()
+    dask.compute(delayed, scheduler="synchronous")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.zarr"]
+    assert zarr.open_group(str(tmp_path / "m.zarr"), mode="r")["frames"].shape == (16, 5, 7)
+
+
+def test_failed_conversion_leaves_existing_target_and_no_partial(tmp_path, monkeypatch):
+    import isx_dask.readers.movie as movie_reader
+
+    target = tmp_path / "t.zarr"
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", target)
+    before = zarr.open_group(str(target), mode="r")["frames"][...]
+    calls = {"n": 0}
+    real = movie_reader.read_array
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("simulated read failure")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(movie_reader, "read_array", failing)
+    with pytest.raises(OSError, match="simulated"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_f32.isxd", target, overwrite=True, chunks=1, scheduler="synchronous")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.zarr"]
+    np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], before)
