@@ -7,6 +7,7 @@ Exit codes: 0 on success, 2 for bad usage or bad input (with a one-line
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -149,16 +150,32 @@ def _convert(args: argparse.Namespace) -> int:
             node = _open_zarr(src, None)
             if args.period is not None:
                 period = _parse_fraction(args.period, "--period")
-                timing = Timing(num_samples=_num_samples(node, zarr), period=Duration(period.numerator, period.denominator))
+                duration = Duration(period.numerator, period.denominator)
+                known = _isxd_attr(node, "timingInfo", Timing.from_dict)
+                timing = (dataclasses.replace(known, period=duration) if known is not None
+                          else Timing(num_samples=_num_samples(node, zarr), period=duration))
             if args.pixel_size is not None:
                 size = _parse_fraction(args.pixel_size, "--pixel-size")
-                spacing = Spacing(num_pixels=_frame_shape(node, zarr), pixel_size=(size, size))
+                known_spacing = _isxd_attr(node, "spacingInfo", Spacing.from_dict)
+                spacing = (dataclasses.replace(known_spacing, pixel_size=(size, size)) if known_spacing is not None
+                           else Spacing(num_pixels=_frame_shape(node, zarr), pixel_size=(size, size)))
         delayed = zarr_to_isxd(src, dst, timing=timing, spacing=spacing, dtype=args.dtype, overwrite=args.overwrite, compute=False)
     else:
         raise UsageError(f"cannot tell the direction from {src!r} -> {dst!r}; expected SRC.isxd DST.zarr or SRC.zarr (or a URL) DST.isxd")
     _run(delayed, args.scheduler, not args.no_progress)
     print(f"Converted {src} -> {dst} in {time.perf_counter() - start:.2f} s")
     return 0
+
+
+def _isxd_attr(node: Any, key: str, parse: Any) -> Any:
+    """``parse`` of the ``isxd`` attribute's ``key`` (timing or spacing kept apart from the overridden field), or None."""
+    from .convert import ATTRS_KEY
+
+    footer: Any = dict(node.attrs).get(ATTRS_KEY)
+    try:
+        return parse(footer[key])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _level0(node: Any, zarr: Any) -> Any:

@@ -129,3 +129,12 @@ def test_python_dash_m_subprocess(tmp_path):
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("isx-dask convert: error: ") and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_period_override_keeps_the_dropped_frames(isx, tmp_path, capsys):
+    assert run(capsys, "convert", str(GOLDEN_DIR / "movie_u16_dropped.isxd"), str(tmp_path / "m.zarr"), "--no-progress")[0] == 0
+    code, _, err = run(capsys, "convert", str(tmp_path / "m.zarr"), str(tmp_path / "p.isxd"), "--period", "0.1", "--no-progress")
+    assert code == 0, err
+    movie = isx.Movie.read(str(tmp_path / "p.isxd"))
+    assert movie.timing.period.to_msecs() == 100 and list(movie.timing.dropped) == [3, 9]
+    assert split_file(tmp_path / "p.isxd")[0] == split_file(GOLDEN_DIR / "movie_u16_dropped.isxd")[0]
