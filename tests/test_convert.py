@@ -359,3 +359,15 @@ def test_failed_conversion_leaves_existing_target_and_no_partial(tmp_path, monke
         xd.isxd_to_zarr(GOLDEN_DIR / "movie_f32.isxd", target, overwrite=True, chunks=1, scheduler="synchronous")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.zarr"]
     np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], before)
+
+
+def test_numcodecs_compressors_work_for_zarr_v3(tmp_path):
+    from numcodecs import Blosc, Zstd
+
+    for k, codec in enumerate([Blosc(cname="lz4", clevel=2, shuffle=Blosc.SHUFFLE), Zstd(level=3)]):
+        target = tmp_path / f"n{k}.zarr"
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", target, compressor=codec)
+        names = [c["name"] for c in json.loads((target / "frames" / "zarr.json").read_text())["codecs"]]
+        assert names[-1] == ("blosc" if k == 0 else "zstd")
+        golden = xd.open_isxd(GOLDEN_DIR / "movie_u16.isxd").frames.compute()
+        np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], golden)
