@@ -9,41 +9,67 @@ The data path, one module per stage::
                               commit
 
 Every file is written into a temporary sibling of its path, chunk by chunk
-with ``dask.array.store``; the JSON footer is appended only once every chunk
+through ``dask``; the JSON footer is appended only once every chunk
 has finished, and the file is then renamed into place.
 """
 
+from .convert import isxd_to_zarr, zarr_to_isxd
 from .layout import DataSetType, IsxdFormatError
 from .metadata import Duration, Spacing, Time, Timing
-from .readers import IsxdFile, MovieFile, open_isxd
-from .writers import Image, Movie, write_image, write_movie
-from .writers import CellSet, write_cell_set
-from .readers import CellSetFile
-from .writers import VesselSet, write_vessel_set
-from .readers import VesselSetFile
-from .writers import EventSet, write_event_set, write_event_set_dense
-from .readers import EventSetFile
+from .readers import CellSetFile, EventSetFile, IsxdFile, MovieFile, VesselSetFile, open_isxd
+from .regions import commit_movie, create_movie, discard_movie, missing_movie_frames, write_movie_region
+from .writers import (
+    CellSet,
+    EventSet,
+    Image,
+    Movie,
+    VesselSet,
+    write_cell_set,
+    write_event_set,
+    write_event_set_dense,
+    write_image,
+    write_movie,
+    write_vessel_set,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataSetType",
+    # metadata
     "Duration",
-    "Image",
-    "IsxdFile",
-    "IsxdFormatError",
-    "Movie",
-    "MovieFile",
     "Spacing",
     "Time",
     "Timing",
-    "__version__",
-    "open_isxd",
-    "write_image",
+    # writers: bulk (NumPy / Dask) and incremental (the official isx API)
     "write_movie",
+    "write_image",
+    "write_cell_set",
+    "write_event_set",
+    "write_event_set_dense",
+    "write_vessel_set",
+    "Movie",
+    "Image",
+    "CellSet",
+    "EventSet",
+    "VesselSet",
+    # independent region writes, then one commit
+    "create_movie",
+    "write_movie_region",
+    "missing_movie_frames",
+    "commit_movie",
+    "discard_movie",
+    # readers
+    "open_isxd",
+    "IsxdFile",
+    "MovieFile",
+    "CellSetFile",
+    "EventSetFile",
+    "VesselSetFile",
+    # conversion
+    "isxd_to_zarr",
+    "zarr_to_isxd",
+    # errors and codes
+    "DataSetType",
+    "IsxdFormatError",
+    "__version__",
 ]
-__all__ += ["CellSet", "CellSetFile", "write_cell_set"]
-__all__ += ["VesselSet", "VesselSetFile", "write_vessel_set"]
-__all__ += ["EventSet", "EventSetFile", "write_event_set", "write_event_set_dense"]
-from .convert import isxd_to_zarr, zarr_to_isxd
-__all__ += ["isxd_to_zarr", "zarr_to_isxd"]

@@ -218,6 +218,16 @@ def _missing_stored(partial: str, num_stored: int) -> np.ndarray:
 def missing_movie_frames(path: PathLike) -> np.ndarray:
     """Time indices of the stored frames of a template not written yet.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final path given to :func:`create_movie`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Ascending time indices of valid frames no region has covered yet.
+
     Raises
     ------
     FileNotFoundError
@@ -231,6 +241,13 @@ def missing_movie_frames(path: PathLike) -> np.ndarray:
 
 def commit_movie(path: PathLike, *, fsync: bool = True) -> str:
     """Commit a movie created by :func:`create_movie` once every region is written.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final path given to :func:`create_movie`.
+    fsync : bool, default True
+        Flush data and footer to disk before the file is moved into place.
 
     Returns
     -------
@@ -256,7 +273,13 @@ def commit_movie(path: PathLike, *, fsync: bool = True) -> str:
 
 
 def discard_movie(path: PathLike) -> None:
-    """Remove the template of ``path`` and everything written into it; nothing is committed."""
+    """Remove the template of ``path`` and everything written into it; nothing is committed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final path given to :func:`create_movie`.
+    """
     from .target import partial_path
 
     remove_partial(partial_path(path))

@@ -681,6 +681,19 @@ def _store_graph(
     return Delayed(name, HighLevelGraph(layers, deps))  # type: ignore[no-untyped-call]
 
 
+def _store_then(arrays: Sequence[tuple[da.Array, ArrayLayout]], targets: Sequence[IsxdTarget], finish: Any) -> Delayed:
+    """``dask.array.store`` every array into its target, then one task that calls ``finish``."""
+    import dask
+    import dask.array as da
+
+    sources = [array for array, _ in arrays if array.size]
+    sinks = [target for (array, _), target in zip(arrays, targets) if array.size]
+    # Chunks own disjoint bytes of the file, so they need no lock. The targets name
+    # a fresh temporary file, so their keys are new for every write.
+    stored = da.store(sources, sinks, lock=False, compute=False) if sources else None  # type: ignore[arg-type]
+    return dask.delayed(finish, pure=False)(stored)  # type: ignore[attr-defined, no-any-return]
+
+
 def store_then_commit(
     arrays: Sequence[tuple[da.Array, ArrayLayout]],
     path: str,
@@ -759,7 +772,11 @@ def store_then_commit(
         targets = [IsxdTarget(partial, layout, write_method) for _, layout in arrays]
     try:
         finish = functools.partial(_commit_after, partial, path, metadata, data_size, overwrite, fsync)
-        committed = _store_graph([(array, target) for (array, _), target in zip(arrays, targets)], finish, skip)
+        if resume:
+            # Only the chunks without a done marker are computed and written.
+            committed = _store_graph([(array, target) for (array, _), target in zip(arrays, targets)], finish, skip)
+        else:
+            committed = _store_then(arrays, targets, finish)
     except BaseException:
         if not resume:
             remove_partial(partial)

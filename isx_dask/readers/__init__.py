@@ -6,24 +6,21 @@ import os
 
 from ..layout import DataSetType
 from ._file import IsxdFile, read_footer
-from .movie import MovieFile
 from .cell_set import CellSetFile
-from .vessel_set import VesselSetFile
 from .event_set import EventSetFile
+from .movie import MovieFile
+from .vessel_set import VesselSetFile
 
-__all__ = ["IsxdFile", "MovieFile", "open_isxd"]
-__all__ += ["CellSetFile"]
+__all__ = ["CellSetFile", "EventSetFile", "IsxdFile", "MovieFile", "VesselSetFile", "open_isxd"]
 
-#: Reader class per data set type; types without a dedicated reader open as IsxdFile.
+#: Reader class per data set type; other types open as a plain IsxdFile (footer and metadata only).
 READERS: dict[int, type[IsxdFile]] = {
     DataSetType.MOVIE: MovieFile,
     DataSetType.IMAGE: MovieFile,
+    DataSetType.CELL_SET: CellSetFile,
+    DataSetType.EVENT_SET: EventSetFile,
+    DataSetType.VESSEL_SET: VesselSetFile,
 }
-READERS[DataSetType.CELL_SET] = CellSetFile
-READERS[DataSetType.VESSEL_SET] = VesselSetFile
-READERS[DataSetType.EVENT_SET] = EventSetFile
-__all__ += ["EventSetFile"]
-__all__ += ["VesselSetFile"]
 
 
 def open_isxd(path: str | os.PathLike[str]) -> IsxdFile:
@@ -37,7 +34,8 @@ def open_isxd(path: str | os.PathLike[str]) -> IsxdFile:
     Returns
     -------
     IsxdFile
-        :class:`MovieFile` for movies and images; other types as they gain readers.
+        :class:`MovieFile` for movies and images, :class:`CellSetFile`, :class:`EventSetFile`,
+        :class:`VesselSetFile`; any other type as a plain :class:`IsxdFile`.
 
     Raises
     ------
