@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, cast
 
 import numpy as np
 
-from .layout import DataSetType, IsxdFormatError
 from .metadata import Duration, Spacing, Timing
 
 if TYPE_CHECKING:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
 from ..layout.cell_set import CELL_STATUS_CODES, CellSetLayout, cell_set_footer, default_cell_name
 from ..metadata import Spacing, Timing
-from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
+from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, store_then_commit
+from ._incremental import IncrementalWriter
 from ._validate import as_dask_array, cast_array, check_spacing, check_timing, resolve_metadata_from
 
 if TYPE_CHECKING:
@@ -267,7 +267,7 @@ def _cell_array(value: Any, name: str, shape: tuple[int, ...], expected: str) ->
     return value  # type: ignore[no-any-return]
 
 
-class CellSet:
+class CellSet(IncrementalWriter):
     """A cell set file, opened for writing cell by cell or for reading, as ``isx.CellSet``.
 
     Use :meth:`write` and :meth:`read` to create one. Unlike the official
@@ -289,6 +289,8 @@ class CellSet:
     ...     for i in (2, 0, 1):
     ...         cell_set.set_cell_data(i, numpy.ones((4, 5), numpy.float32), numpy.zeros(100, numpy.float32), None)
     """
+
+    kind = "cell set"
 
     def __init__(self) -> None:
         self.file_path: str = ""
@@ -486,6 +488,9 @@ class CellSet:
             raise IndexError(msg)
         self._statuses[int(index)] = _check_status(status, "status")
 
+    def _is_complete(self) -> bool:
+        return self.missing_cells().size == 0
+
     def missing_cells(self) -> np.ndarray:
         """Indices below the largest written index that have not been written."""
         written = np.zeros(self.num_cells, dtype=bool)
@@ -521,45 +526,6 @@ class CellSet:
         from ..readers.cell_set import CellSetFile
 
         self._reader = CellSetFile(self.file_path)
-
-    def discard(self) -> None:
-        """Abandon a cell set being written: remove its temporary file; nothing is committed."""
-        if self._partial is not None:
-            remove_partial(self._partial)
-            self._partial = None
-            self.mode = "closed"
-
-    def _require_open(self) -> str:
-        if self.mode != "w" or self._partial is None:
-            msg = f"cell set {self.file_path!r} is not open for writing (mode {self.mode!r})"
-            raise RuntimeError(msg)
-        return self._partial
-
-    def __enter__(self) -> CellSet:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.flush()
-
-    def __del__(self) -> None:
-        partial = getattr(self, "_partial", None)
-        if partial is None:
-            return
-        if self.missing_cells().size == 0:
-            try:
-                self.flush()
-                return
-            except Exception:  # noqa: BLE001 - never raise from a finaliser
-                pass
-        warnings.warn(
-            f"cell set {self.file_path!r} was never flushed and is incomplete; its temporary file was removed",
-            ResourceWarning,
-            stacklevel=2,
-        )
-        self.discard()
 
     def __repr__(self) -> str:
         return f"CellSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r}, spacing={self.spacing!r})"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
@@ -33,6 +32,7 @@ from ..layout.event_set import (
 )
 from ..metadata import Duration, Timing
 from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
+from ._incremental import IncrementalWriter
 from ._validate import as_dask_array, check_timing
 
 if TYPE_CHECKING:
@@ -562,7 +562,7 @@ def write_event_set_dense(
 
 
 # -- incremental ----------------------------------------------------------------------------------
-class EventSet:
+class EventSet(IncrementalWriter):
     """An event set file, opened for writing cell by cell or for reading, as ``isx.EventSet``.
 
     Use :meth:`write` and :meth:`read` to create one. What differs from the
@@ -588,6 +588,8 @@ class EventSet:
     >>> with EventSet.write("events.isxd", timing, ["C0", "C1"]) as events:  # doctest: +SKIP
     ...     events.set_cell_data(1, numpy.array([20000, 50000]), numpy.array([1.5, 0.5]))
     """
+
+    kind = "event set"
 
     def __init__(self) -> None:
         self.file_path: str = ""
@@ -794,42 +796,6 @@ class EventSet:
         from ..readers.event_set import EventSetFile
 
         self._reader = EventSetFile(self.file_path)
-
-    def discard(self) -> None:
-        """Abandon a set being written: remove its temporary file; nothing is committed."""
-        if self._partial is not None:
-            remove_partial(self._partial)
-            self._partial = None
-            self.mode = "closed"
-
-    def _require_open(self) -> None:
-        if self.mode != "w" or self._partial is None:
-            msg = f"event set {self.file_path!r} is not open for writing (mode {self.mode!r})"
-            raise RuntimeError(msg)
-
-    def __enter__(self) -> EventSet:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.flush()
-
-    def __del__(self) -> None:
-        if getattr(self, "_partial", None) is None:
-            return
-        try:
-            self.flush()  # the official writer finalizes on del; every state of an event set is complete
-            return
-        except Exception:  # noqa: BLE001 - never raise from a finaliser
-            pass
-        warnings.warn(
-            f"event set {self.file_path!r} could not be committed; its temporary file was removed",
-            ResourceWarning,
-            stacklevel=2,
-        )
-        self.discard()
 
     def __repr__(self) -> str:
         return f"EventSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r})"

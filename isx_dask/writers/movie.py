@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
@@ -11,7 +10,8 @@ import numpy as np
 from ..layout import IsxdFormatError
 from ..layout.movie import MovieLayout, movie_dtype, movie_footer, stored_frame_indices
 from ..metadata import Spacing, Timing
-from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
+from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, store_then_commit
+from ._incremental import IncrementalWriter
 from ._validate import as_dask_array, cast_array, check_spacing, check_timing, resolve_metadata_from
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ def _frame_to_dtype(frame: Any, dtype: np.dtype[Any], name: str) -> np.ndarray:
     raise TypeError(msg)
 
 
-class Movie:
+class Movie(IncrementalWriter):
     """A movie file, opened for writing frame by frame or for reading, as ``isx.Movie``.
 
     Use :meth:`write` and :meth:`read` to create one. Unlike the official
@@ -254,6 +254,8 @@ class Movie:
     ...     for i in range(3):
     ...         movie.set_frame_data(i, numpy.full((4, 5), i, numpy.uint16))
     """
+
+    kind = "movie"
 
     def __init__(self) -> None:
         self.file_path: str = ""
@@ -421,6 +423,9 @@ class Movie:
         self._target[stored : stored + 1] = frame[None]
         self._written[index] = True
 
+    def _is_complete(self) -> bool:
+        return self.missing_frames().size == 0
+
     def missing_frames(self) -> np.ndarray:
         """Time indices of valid frames not written yet."""
         valid = self._stored >= 0
@@ -449,44 +454,6 @@ class Movie:
         from ..readers.movie import MovieFile
 
         self._reader = MovieFile(self.file_path)
-
-    def discard(self) -> None:
-        """Abandon a movie being written: remove its temporary file; nothing is committed."""
-        if self._partial is not None:
-            remove_partial(self._partial)
-            self._partial = None
-            self.mode = "closed"
-
-    def _require_open(self) -> None:
-        if self.mode != "w" or self._partial is None:
-            msg = f"movie {self.file_path!r} is not open for writing (mode {self.mode!r})"
-            raise RuntimeError(msg)
-
-    def __enter__(self) -> Movie:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.flush()
-
-    def __del__(self) -> None:
-        partial = getattr(self, "_partial", None)
-        if partial is None:
-            return
-        if self.missing_frames().size == 0:
-            try:
-                self.flush()
-                return
-            except Exception:  # noqa: BLE001 - never raise from a finaliser
-                pass
-        warnings.warn(
-            f"movie {self.file_path!r} was never flushed and is incomplete; its temporary file was removed",
-            ResourceWarning,
-            stacklevel=2,
-        )
-        self.discard()
 
     def __repr__(self) -> str:
         return f"Movie({self.file_path!r}, mode={self.mode!r}, timing={self.timing!r}, spacing={self.spacing!r})"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
-import warnings
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -26,7 +25,8 @@ from ..layout.vessel_set import (
     vessel_set_footer,
 )
 from ..metadata import Spacing, Timing
-from ..target import IsxdTarget, check_output_path, commit, preallocate, remove_partial, store_then_commit
+from ..target import IsxdTarget, check_output_path, commit, preallocate, store_then_commit
+from ._incremental import IncrementalWriter
 from ._validate import as_dask_array, cast_array, check_spacing, check_timing
 
 if TYPE_CHECKING:
@@ -345,7 +345,7 @@ def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int,
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-class VesselSet:
+class VesselSet(IncrementalWriter):
     """A vessel set file, opened for writing vessel by vessel or for reading, as ``isx.VesselSet``.
 
     Use :meth:`write` and :meth:`read` to create one. Vessel records differ in
@@ -370,6 +370,8 @@ class VesselSet:
 
         VESSEL_DIAMETER = 0
         RBC_VELOCITY = 1
+
+    kind = "vessel set"
 
     def __init__(self) -> None:
         self.file_path: str = ""
@@ -552,10 +554,8 @@ class VesselSet:
         return self._require_reader().get_heatmaps(index, frame)
 
     # -- writing -------------------------------------------------------------------------
-    def _require_open(self, kind: str) -> None:
-        if self.mode != "w" or self._partial is None:
-            msg = f"vessel set {self.file_path!r} is not open for writing (mode {self.mode!r})"
-            raise RuntimeError(msg)
+    def _require_kind(self, kind: str) -> None:
+        self._require_open()
         if kind != self._vessel_type:
             call = "set_vessel_diameter_data" if kind == "vessel diameter" else "set_rbc_velocity_data"
             other = "set_rbc_velocity_data" if kind == "vessel diameter" else "set_vessel_diameter_data"
@@ -593,7 +593,7 @@ class VesselSet:
         ValueError, TypeError, RuntimeError
             For bad input (nothing is written), or a set not open for writing.
         """
-        self._require_open("vessel diameter")
+        self._require_kind("vessel diameter")
         self._append(index, image, line, trace, center_trace, None, name)
 
     def set_rbc_velocity_data(
@@ -624,7 +624,7 @@ class VesselSet:
         ValueError, TypeError, RuntimeError
             For bad input (nothing is written), or a set not open for writing.
         """
-        self._require_open("rbc velocity")
+        self._require_kind("rbc velocity")
         self._append(index, image, line, trace, direction_trace, correlations_trace, name)
 
     def _append(self, index: int, image: Any, line: Any, trace: Any, second: Any, heatmaps: Any, name: str | None) -> None:
@@ -718,31 +718,6 @@ class VesselSet:
         from ..readers.vessel_set import VesselSetFile
 
         self._reader = VesselSetFile(self.file_path)
-
-    def discard(self) -> None:
-        """Abandon a set being written: remove its temporary file; nothing is committed."""
-        if self._partial is not None:
-            remove_partial(self._partial)
-            self._partial = None
-            self.mode = "closed"
-
-    def __enter__(self) -> VesselSet:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            self.discard()
-        else:
-            self.flush()
-
-    def __del__(self) -> None:
-        if getattr(self, "_partial", None) is None:
-            return
-        try:
-            self.flush()
-        except Exception:  # noqa: BLE001 - never raise from a finaliser
-            warnings.warn(f"vessel set {self.file_path!r} could not be committed; its temporary file was removed", ResourceWarning, stacklevel=2)
-            self.discard()
 
     def __repr__(self) -> str:
         return f"VesselSet({self.file_path!r}, mode={self.mode!r}, vessel_type={self.vessel_type!r}, num_vessels={self.num_vessels})"
