@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, cast
 
 import numpy as np
 
+from .layout import DataSetType
 from .metadata import Duration, Spacing, Timing
 
 if TYPE_CHECKING:
