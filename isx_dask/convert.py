@@ -466,7 +466,7 @@ def zarr_to_isxd(
     result: Delayed | None = write_movie(
         frames, path, timing=timing, spacing=spacing, dtype=dtype, casting="unsafe" if dtype is not None else "same_kind",
         extra_properties=extra_properties, overwrite=overwrite, compute=compute, **compute_kwargs,
-    )  # type: ignore[call-overload]
+    )
     return result
 
 

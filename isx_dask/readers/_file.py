@@ -49,7 +49,7 @@ def read_array(path: str, layout: ArrayLayout, region: tuple[slice, ...]) -> np.
     num_runs, run_nbytes, offsets = layout.byte_runs(region)
     if num_runs == 0:
         return out
-    buf = memoryview(out.reshape(-1)).cast("B")
+    buf = memoryview(out.reshape(-1)).cast("B")  # type: ignore[arg-type]
     fd = os.open(path, os.O_RDONLY)
     try:
         for k, offset in enumerate(offsets):
@@ -79,7 +79,7 @@ class IsxdFile:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)  # type: ignore[assignment]
+        self.path = os.fspath(path)
         self.metadata, self.data_size = read_footer(self.path)
         self._check()
 

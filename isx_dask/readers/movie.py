@@ -98,7 +98,7 @@ class MovieFile(IsxdFile):
         source = _StoredFrames(self.path, self.layout)
         name = "isxd-frames-" + tokenize(self.path, self.metadata, self.data_size, chunks)
         meta = np.empty((0, 0, 0), dtype=self.dtype)
-        return da.from_array(source, chunks=chunks, name=name, meta=meta, asarray=False, fancy=False)
+        return da.from_array(source, chunks=chunks, name=name, meta=meta, asarray=False, fancy=False)  # type: ignore[no-untyped-call]
 
     @property
     def frames(self) -> Any:
@@ -112,7 +112,7 @@ class MovieFile(IsxdFile):
             msg = f"index {index} is out of range; the movie has num_samples={n}"
             raise IndexError(msg)
         index %= n
-        return _StoredFrames(self.path, self.layout)[index : index + 1][0]
+        return _StoredFrames(self.path, self.layout)[index : index + 1][0]  # type: ignore[no-any-return, index]
 
     def headers(self) -> np.ndarray:
         """Sensor headers of the stored frames, ``(num_stored, 2560)`` uint16."""

@@ -43,7 +43,7 @@ def _lazy(path: str, layout: ArrayLayout, name: str) -> Any:
     chunks = (first, *layout.shape[1:]) if layout.shape else ()
     token = f"isxd-{name}-" + tokenize(path, layout)
     meta = np.empty((0,) * len(layout.shape), dtype=np.dtype(layout.dtype))
-    return da.from_array(_LayoutArray(path, layout), chunks=chunks, name=token, meta=meta, asarray=False, fancy=False)
+    return da.from_array(_LayoutArray(path, layout), chunks=chunks, name=token, meta=meta, asarray=False, fancy=False)  # type: ignore[no-untyped-call]
 
 
 class VesselSetFile(IsxdFile):
@@ -116,7 +116,7 @@ class VesselSetFile(IsxdFile):
 
         if self.layout.uniform:
             return _lazy(self.path, stacked(), name)
-        return da.stack([_lazy(self.path, per_vessel(k), name) for k in range(self.num_vessels)])
+        return da.stack([_lazy(self.path, per_vessel(k), name) for k in range(self.num_vessels)])  # type: ignore[no-untyped-call]
 
     @property
     def lines(self) -> Any:

@@ -33,7 +33,7 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
         per_item = max(1, math.prod(data.shape[1:]) * np.dtype(data.dtype).itemsize)
         step = max(1, _TARGET_CHUNK_NBYTES // per_item)
         chunks = (step,) + tuple(data.shape[1:])
-        return da.from_array(data, chunks=chunks, asarray=True)
+        return da.from_array(data, chunks=chunks, asarray=True)  # type: ignore[no-untyped-call]
     if data.ndim != ndim:
         msg = f"{name} must have {ndim} dimensions {axes}, got shape {data.shape}"
         raise ValueError(msg)
@@ -50,7 +50,7 @@ def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
     """Cast ``data`` to ``dtype`` lazily, if numpy's ``casting`` rule allows it."""
     if data.dtype == dtype:
         return data
-    if not np.can_cast(data.dtype, dtype, casting=casting):  # type: ignore[call-overload]
+    if not np.can_cast(data.dtype, dtype, casting=casting):  # type: ignore[arg-type]
         msg = (
             f"{name} has dtype {data.dtype}, which cannot be cast to {dtype} under casting={casting!r} "
             f"without losing values; convert it yourself, or pass casting='unsafe' to let numpy's "

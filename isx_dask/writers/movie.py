@@ -42,15 +42,22 @@ def write_movie(
     frames: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
     dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
     overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., write_method: WriteMethod = ...,
-    **compute_kwargs: Any,
+    resume: bool = ..., **compute_kwargs: Any,
 ) -> None: ...
 @overload
 def write_movie(
     frames: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
     dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
     overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., write_method: WriteMethod = ...,
-    **compute_kwargs: Any,
+    resume: bool = ..., **compute_kwargs: Any,
 ) -> Delayed: ...
+@overload
+def write_movie(
+    frames: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
+    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
+    overwrite: bool = ..., compute: bool = ..., fsync: bool = ..., write_method: WriteMethod = ...,
+    resume: bool = ..., **compute_kwargs: Any,
+) -> Delayed | None: ...
 
 
 def write_movie(
@@ -213,7 +220,7 @@ def write_image(
     return write_movie(
         image[None], path, timing=Timing(num_samples=1), spacing=spacing, dtype=dtype, casting=casting,
         extra_properties=extra_properties, overwrite=overwrite, compute=compute, **kwargs,
-    )  # type: ignore[call-overload, no-any-return]
+    )
 
 
 def _frame_to_dtype(frame: Any, dtype: np.dtype[Any], name: str) -> np.ndarray:
@@ -286,7 +293,7 @@ class Movie(IncrementalWriter):
 
         self = cls()
         self._reader = MovieFile(file_path)
-        self.file_path = os.fspath(file_path)  # type: ignore[assignment]
+        self.file_path = os.fspath(file_path)
         self.mode = "r"
         return self
 
@@ -362,7 +369,7 @@ class Movie(IncrementalWriter):
     def data_type(self) -> type:
         """Pixel type as a NumPy scalar type (``numpy.uint16``, ...), as in ``isx``."""
         dtype = self._reader.dtype if self._reader is not None else self._layout.dtype
-        return dtype.type  # type: ignore[no-any-return]
+        return dtype.type
 
     # -- reading -------------------------------------------------------------------------
     def get_frame_data(self, index: int) -> np.ndarray:
@@ -486,7 +493,7 @@ class Image:
             msg = f"{os.fspath(file_path)!r} has {reader.timing.num_samples} frames; use Movie.read instead"
             raise ValueError(msg)
         self = cls()
-        self._reader, self.file_path, self.mode = reader, os.fspath(file_path), "r"  # type: ignore[assignment]
+        self._reader, self.file_path, self.mode = reader, os.fspath(file_path), "r"
         return self
 
     @classmethod
@@ -520,7 +527,7 @@ class Image:
     def data_type(self) -> type:
         """Pixel type as a NumPy scalar type."""
         assert self._reader is not None
-        return self._reader.dtype.type  # type: ignore[no-any-return]
+        return self._reader.dtype.type
 
     def get_data(self) -> np.ndarray:
         """The image as a ``(rows, cols)`` array."""

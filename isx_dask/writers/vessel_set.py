@@ -308,14 +308,14 @@ def write_vessel_set(
         arrays.append((image, layout.projection()))
         if layout.uniform:
             arrays += [
-                (da.from_array(lines_np, chunks=lines_np.shape), layout.lines()),
+                (da.from_array(lines_np, chunks=lines_np.shape), layout.lines()),  # type: ignore[no-untyped-call]
                 (traces, layout.traces()),
                 (second, layout.second_traces()),
             ]
         else:
             for k in range(n):
                 arrays += [
-                    (da.from_array(lines_np[k], chunks=lines_np[k].shape), layout.line(k)),
+                    (da.from_array(lines_np[k], chunks=lines_np[k].shape), layout.line(k)),  # type: ignore[no-untyped-call]
                     (traces[k], layout.trace(k)),
                     (second[k], layout.second_trace(k)),
                 ]
