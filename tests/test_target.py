@@ -66,7 +66,8 @@ def test_a_tile_touches_only_its_own_bytes(tmp_path, method):
     np.testing.assert_array_equal(raw, expected)
 
 
-def test_auto_never_maps_a_page_shared_with_other_bytes(tmp_path, monkeypatch):
+def test_auto_never_maps_a_page_shared_with_other_bytes_on_a_shared_file_system(tmp_path, monkeypatch):
+    monkeypatch.setattr(tg, "_on_local_filesystem", lambda directory: False)
     mapped = []
     original = tg.IsxdTarget._write_mapped
     monkeypatch.setattr(tg.IsxdTarget, "_write_mapped", lambda self, *a: (mapped.append(1), original(self, *a)))
@@ -261,3 +262,40 @@ def test_region_arguments_are_checked_before_writing(tmp_path):
     assert (tmp_path / "keep.isxd").read_bytes() == b"precious"
     commit_movie(tmp_path / "keep.isxd")
     assert split_file(tmp_path / "keep.isxd")[0] == np.ones((4, 2, 3), np.uint16).tobytes()
+
+
+MOUNTINFO = [
+    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw",
+    "40 22 0:35 / /shared rw,relatime shared:20 - nfs4 server:/export rw,vers=4.2",
+    "41 40 0:36 / /shared/scratch rw - lustre 10.0.0.1@tcp:/fs rw",
+    "42 22 0:37 / /home/me/My\\040Drive rw - fuse.rclone remote: rw",
+]
+
+
+@pytest.mark.parametrize(
+    ("directory", "expected"),
+    [("/data/run1", "ext4"), ("/shared", "nfs4"), ("/shared/lab", "nfs4"), ("/sharedx", "ext4"),
+     ("/shared/scratch/job", "lustre"), ("/home/me/My Drive/x", "fuse.rclone")],
+)
+def test_filesystem_type_from_mountinfo(directory, expected):
+    from isx_dask.target import _filesystem_type
+
+    assert _filesystem_type(MOUNTINFO, directory) == expected
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_tiles_use_mapped_windows_only_on_local_file_systems(tmp_path, monkeypatch, local):
+    """On a network file system a mapped window would write back pages shared with other chunks."""
+    import dask.array as da
+
+    import isx_dask.target as target
+
+    monkeypatch.setattr(target, "_on_local_filesystem", lambda directory: local)
+    mapped = []
+    original = target.IsxdTarget._write_mapped
+    monkeypatch.setattr(target.IsxdTarget, "_write_mapped", lambda self, *a: (mapped.append(a[1]), original(self, *a)))
+    frames = np.random.default_rng(5).integers(0, 4000, size=(8, 300, 300), dtype=np.uint16)
+    out = tmp_path / "tiles.isxd"
+    xd.write_movie(da.from_array(frames, chunks=(8, 300, 150)), out, scheduler="synchronous")
+    assert bool(mapped) is local
+    np.testing.assert_array_equal(xd.open_isxd(out).frames.compute(), frames)
