@@ -576,3 +576,25 @@ def test_default_names_match_the_cell_set_defaults_of_the_official_writer(tmp_pa
     xd.write_event_set([[0]] * num_cells, [[1.0]] * num_cells, tmp_path / "events.isxd", timing=timing)
     events = isx.EventSet.read(str(tmp_path / "events.isxd"))
     assert [events.get_cell_name(k) for k in range(num_cells)] == expected
+
+
+def test_metadata_from_a_cell_set_gives_timing_names_and_extra_properties(tmp_path, isx):
+    timing = xd.Timing(num_samples=40, period=xd.Duration(1, 30), start=xd.Time(xd.Duration(1700000000, 1), 3600), dropped=[3])
+    cells = tmp_path / "cells.isxd"
+    xd.write_cell_set(np.ones((3, 2, 2), np.float32), np.ones((3, 40), np.float32), cells, timing=timing,
+                      names=["a", "b", "c"], extra_properties={"idps": {"cellset": {"method": "cnmfe", "units": "dF"}}})
+    spikes = np.zeros((3, 40), np.float32)
+    spikes[1, 6] = 2.0
+    out = tmp_path / "events.isxd"
+    xd.write_event_set_dense(spikes, out, metadata_from=cells)
+    events = isx.EventSet.read(str(out))
+    assert [events.get_cell_name(k) for k in range(3)] == ["a", "b", "c"]
+    assert events.timing.num_samples == 40
+    offsets, amplitudes = events.get_cell_data(1)
+    assert offsets.tolist() == [200000] and amplitudes.tolist() == [2.0]  # sample 6 at 1/30 s
+    assert xd.open_isxd(out).extra_properties == {"idps": {"cellset": {"method": "cnmfe", "units": "dF"}}}
+    out2 = tmp_path / "events2.isxd"
+    xd.write_event_set([[0], [], [100000]], [[1.0], [], [3.0]], out2, metadata_from=cells)
+    assert isx.EventSet.read(str(out2)).get_cell_name(2) == "c"
+    with pytest.raises(TypeError, match="timing is required"):
+        xd.write_event_set([[0]], [[1.0]], tmp_path / "x.isxd")

@@ -93,6 +93,24 @@ def _check_cell_names(cell_names: Any, num_cells: int | None) -> tuple[str, ...]
     return names
 
 
+def _metadata_from(
+    metadata_from: PathLike | None, timing: Timing | None, cell_names: Sequence[str] | None, extra_properties: Any
+) -> tuple[Timing | None, Sequence[str] | None, Any]:
+    """Timing, extra properties and (from a cell set) names of ``metadata_from`` where not given."""
+    if metadata_from is not None:
+        from ..readers import open_isxd
+
+        source = open_isxd(metadata_from)
+        if timing is None:
+            timing = source.timing
+        if extra_properties is None:
+            extra_properties = source.extra_properties
+        if cell_names is None:
+            names = getattr(source, "names", None)
+            cell_names = list(names) if names is not None else getattr(source, "cell_names", None)
+    return timing, cell_names, extra_properties
+
+
 def _check_timing(timing: Any) -> Timing:
     if not isinstance(timing, Timing):
         msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
@@ -207,15 +225,15 @@ def _packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], la
 
 @overload
 def write_event_set(
-    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing,
-    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., end_time: EndTime = ...,
+    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing | None = ...,
+    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ...,
     overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., write_method: WriteMethod = ...,
     **compute_kwargs: Any,
 ) -> None: ...
 @overload
 def write_event_set(
-    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing,
-    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., end_time: EndTime = ...,
+    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing | None = ...,
+    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ...,
     overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., write_method: WriteMethod = ...,
     **compute_kwargs: Any,
 ) -> Delayed: ...
@@ -226,9 +244,10 @@ def write_event_set(
     amplitudes: Sequence[Any],
     path: PathLike,
     *,
-    timing: Timing,
+    timing: Timing | None = None,
     cell_names: Sequence[str] | None = None,
     extra_properties: Any = None,
+    metadata_from: PathLike | None = None,
     end_time: EndTime = "exact",
     overwrite: bool = False,
     compute: bool = True,
@@ -252,15 +271,21 @@ def write_event_set(
         Amplitude of each event, stored as float32 (NaN is stored as is).
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
-    timing : Timing
+    timing : Timing, optional
         Start, period and number of samples of the recording the events come
-        from (usually the cell set's). Dropped, cropped and blank indices have
-        no place in an event set and are not stored, as with the official writer.
+        from (usually the cell set's); required unless ``metadata_from`` gives it.
+        Dropped, cropped and blank indices have no place in an event set and
+        are not stored, as with the official writer.
     cell_names : sequence of str, optional
-        One unique name per cell, at most 255 UTF-8 bytes each. Defaults to
-        ``C0``, ``C1``, ... zero-padded to the digits of the cell count.
+        One unique name per cell, at most 255 UTF-8 bytes each. Defaults to the
+        names of the cell set given as ``metadata_from``, else to the names
+        :func:`write_cell_set` gives (``C0`` ... ``C9`` for 10 cells).
     extra_properties : JSON-serialisable, optional
         Stored as the footer's ``extraProperties``.
+    metadata_from : str or os.PathLike, optional
+        An existing ``.isxd`` file (typically the cell set the events were
+        detected in, or its movie) whose timing, extra properties and, for a
+        cell set, cell names are used where the arguments above are not given.
     end_time : {'exact', 'official'}, default 'exact'
         ``'exact'`` stores the exact end of the recording, from which the
         official reader gets ``num_samples`` back at any period. ``'official'``
@@ -317,6 +342,10 @@ def write_event_set(
     >>> timing = Timing(num_samples=100, period=Duration.from_msecs(50))
     >>> write_event_set([[0, 150000], [50000]], [[1.0, 2.5], [0.5]], "events.isxd", timing=timing)  # doctest: +SKIP
     """
+    timing, cell_names, extra_properties = _metadata_from(metadata_from, timing, cell_names, extra_properties)
+    if timing is None:
+        msg = "timing is required (or metadata_from, a cell set or movie to take it from)"
+        raise TypeError(msg)
     timing = _check_timing(timing)
     if isinstance(offsets, (str, bytes)) or not isinstance(offsets, (Sequence, np.ndarray)):
         msg = f"offsets must be a sequence with one array of offsets per cell, got {type(offsets).__name__}"
@@ -406,13 +435,13 @@ def _commit_after_writes(_written: Any, *args: Any, **kwargs: Any) -> str:
 @overload
 def write_event_set_dense(
     amplitudes: Any, path: PathLike, *, timing: Timing | None = ..., cell_names: Sequence[str] | None = ...,
-    extra_properties: Any = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[True] = ...,
+    extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[True] = ...,
     fsync: bool = ..., **compute_kwargs: Any,
 ) -> None: ...
 @overload
 def write_event_set_dense(
     amplitudes: Any, path: PathLike, *, timing: Timing | None = ..., cell_names: Sequence[str] | None = ...,
-    extra_properties: Any = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[False],
+    extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[False],
     fsync: bool = ..., **compute_kwargs: Any,
 ) -> Delayed: ...
 
@@ -424,6 +453,7 @@ def write_event_set_dense(
     timing: Timing | None = None,
     cell_names: Sequence[str] | None = None,
     extra_properties: Any = None,
+    metadata_from: PathLike | None = None,
     end_time: EndTime = "exact",
     overwrite: bool = False,
     compute: bool = True,
@@ -456,7 +486,7 @@ def write_event_set_dense(
     timing : Timing, optional
         Defaults to ``num_samples`` samples of 50 ms from the epoch. Its
         period must be at least 1 microsecond (sample offsets are whole microseconds).
-    cell_names, extra_properties, end_time, overwrite, compute, fsync
+    cell_names, extra_properties, metadata_from, end_time, overwrite, compute, fsync
         As in :func:`write_event_set`.
     **compute_kwargs
         Passed to ``dask.compute`` for both passes.
@@ -493,6 +523,7 @@ def write_event_set_dense(
     """
     from dask.delayed import delayed
 
+    timing, cell_names, extra_properties = _metadata_from(metadata_from, timing, cell_names, extra_properties)
     amps = as_dask_array(amplitudes, "amplitudes", 2, "(num_cells, num_samples)")
     if amps.dtype.kind not in "biuf":
         msg = f"amplitudes has dtype {amps.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
