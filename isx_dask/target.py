@@ -393,10 +393,8 @@ class IsxdTarget:
             os.close(fd)
 
     def _write_mapped(self, fd: int, region: tuple[slice, ...], data: np.ndarray) -> None:
-        bounds = self.layout.normalize_region(region)
-        counts = tuple(b - a for a, b in bounds)
-        first = self.layout.offset + sum(a * s for (a, _), s in zip(bounds, self.layout.strides))
-        last = first + sum((n - 1) * s for n, s in zip(counts, self.layout.strides)) + self.dtype.itemsize
+        counts = tuple(b - a for a, b in self.layout.normalize_region(region))
+        first, last = self.layout.byte_span(region)
         start = first - first % mmap.ALLOCATIONGRANULARITY
         window = mmap.mmap(fd, last - start, access=mmap.ACCESS_WRITE, offset=start)
         try:

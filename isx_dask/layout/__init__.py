@@ -202,6 +202,13 @@ class ArrayLayout:
             bounds.append((start, max(start, stop)))
         return tuple(bounds)
 
+    def byte_span(self, region: tuple[slice, ...]) -> tuple[int, int]:
+        """First byte and one past the last byte a non-empty region touches (gaps included)."""
+        bounds = self.normalize_region(region)
+        first = self.offset + sum(a * s for (a, _), s in zip(bounds, self.strides))
+        last = first + sum((b - a - 1) * s for (a, b), s in zip(bounds, self.strides)) + self.itemsize
+        return first, last
+
     def byte_runs(self, region: tuple[slice, ...]) -> tuple[int, int, Iterator[int]]:
         """Split a region into runs of contiguous bytes in the file.
 
