@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -10,7 +11,10 @@ import numpy as np
 from ..layout import ArrayLayout, DataSetType, IsxdFormatError, decode_trailer, parse_footer_json
 from ..metadata import Spacing, Timing
 
-__all__ = ["IsxdFile", "read_array", "read_footer"]
+__all__ = ["IsxdFile", "LayoutArray", "lazy_array", "read_array", "read_footer"]
+
+#: Default size of the chunks of lazy arrays, along their first axis.
+READ_CHUNK_NBYTES = 64 * 2**20
 
 
 def read_footer(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
@@ -61,6 +65,44 @@ def read_array(path: str, layout: ArrayLayout, region: tuple[slice, ...]) -> np.
     finally:
         os.close(fd)
     return out
+
+
+class LayoutArray:
+    """Array-like view of one :class:`ArrayLayout` of a file, reading only what is asked for.
+
+    Picklable (path and layout only), for ``dask.array.from_array``.
+    """
+
+    def __init__(self, path: str, layout: ArrayLayout) -> None:
+        self.path = path
+        self.layout = layout
+        self.shape = layout.shape
+        self.dtype = np.dtype(layout.dtype)
+        self.ndim = len(layout.shape)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        key = key + (slice(None),) * (self.ndim - len(key))
+        return read_array(self.path, self.layout, key)
+
+
+def lazy_array(path: str, layout: ArrayLayout, name: str, chunks: Any = None) -> Any:
+    """A Dask array reading ``layout`` from ``path`` on demand.
+
+    ``chunks`` defaults to about 64 MiB along the first axis, whole along the others.
+    """
+    import dask.array as da
+    from dask.base import tokenize
+
+    if chunks is None:
+        per_item = max(1, math.prod(layout.shape[1:]) * np.dtype(layout.dtype).itemsize)
+        chunks = (max(1, READ_CHUNK_NBYTES // per_item), *layout.shape[1:]) if layout.shape else ()
+    token = f"isxd-{name}-" + tokenize(path, os.path.getmtime(path), layout, chunks)
+    meta = np.empty((0,) * len(layout.shape), dtype=np.dtype(layout.dtype))
+    return da.from_array(  # type: ignore[no-untyped-call]
+        LayoutArray(path, layout), chunks=chunks, name=token, meta=meta, asarray=False, fancy=False
+    )
 
 
 class IsxdFile:

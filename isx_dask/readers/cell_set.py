@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from ..layout import ArrayLayout
 from ..layout.cell_set import CellSetLayout, parse_cell_set_footer
-from ._file import IsxdFile, read_array
+from ._file import IsxdFile, lazy_array, read_array
 
 __all__ = ["CellSetFile"]
 
-_READ_CHUNK_NBYTES = 64 * 2**20
-
-
-class _StoredArray:
-    """Array-like view of one array of the data section, reading only what is asked for.
-
-    Picklable (path and layout only), for ``dask.array.from_array``.
-    """
-
-    def __init__(self, path: str, layout: ArrayLayout) -> None:
-        self.path = path
-        self.layout = layout
-        self.shape = layout.shape
-        self.dtype = np.dtype(layout.dtype)
-        self.ndim = len(layout.shape)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        if not isinstance(key, tuple):
-            key = (key,)
-        key = key + (slice(None),) * (self.ndim - len(key))
-        return read_array(self.path, self.layout, key)
 
 
 class CellSetFile(IsxdFile):
@@ -60,25 +37,13 @@ class CellSetFile(IsxdFile):
         """Number of cells."""
         return self.layout.num_cells
 
-    def _to_dask(self, layout: ArrayLayout, kind: str, chunks: Any) -> Any:
-        import dask.array as da
-        from dask.base import tokenize
-
-        if chunks is None:
-            per_cell = max(1, math.prod(layout.shape[1:]) * layout.itemsize)
-            chunks = (max(1, _READ_CHUNK_NBYTES // per_cell), *layout.shape[1:])
-        source = _StoredArray(self.path, layout)
-        name = f"isxd-{kind}-" + tokenize(self.path, self.metadata, self.data_size, chunks)
-        meta = np.empty((0,) * len(layout.shape), dtype=np.float32)
-        return da.from_array(source, chunks=chunks, name=name, meta=meta, asarray=False, fancy=False)  # type: ignore[no-untyped-call]
-
     def footprints_to_dask(self, chunks: Any = None) -> Any:
         """The footprints as a Dask array; ``chunks`` defaults to about 64 MiB along cells."""
-        return self._to_dask(self.layout.footprints(), "footprints", chunks)
+        return lazy_array(self.path, self.layout.footprints(), "footprints", chunks)
 
     def traces_to_dask(self, chunks: Any = None) -> Any:
         """The traces as a Dask array; ``chunks`` defaults to about 64 MiB along cells."""
-        return self._to_dask(self.layout.traces(), "traces", chunks)
+        return lazy_array(self.path, self.layout.traces(), "traces", chunks)
 
     @property
     def footprints(self) -> Any:

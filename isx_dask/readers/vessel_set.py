@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from ..layout import ArrayLayout, IsxdFormatError
 from ..layout.vessel_set import VESSEL_STATUS_CODES, VesselSetLayout, parse_vessel_set_footer
-from ._file import IsxdFile, read_array
+from ._file import IsxdFile, lazy_array, read_array
 
 __all__ = ["VesselSetFile"]
 
-_READ_CHUNK_NBYTES = 64 * 2**20
 _STATUS_NAMES = {code: name for name, code in VESSEL_STATUS_CODES.items()}
-
-
-class _LayoutArray:
-    """Array-like view of one :class:`ArrayLayout` of a file, reading only what is asked for (picklable)."""
-
-    def __init__(self, path: str, layout: ArrayLayout) -> None:
-        self.path = path
-        self.layout = layout
-        self.shape = layout.shape
-        self.dtype = np.dtype(layout.dtype)
-        self.ndim = len(layout.shape)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        if not isinstance(key, tuple):
-            key = (key,)
-        key = key + (slice(None),) * (self.ndim - len(key))
-        return read_array(self.path, self.layout, key)
-
-
-def _lazy(path: str, layout: ArrayLayout, name: str) -> Any:
-    import dask.array as da
-    from dask.base import tokenize
-
-    per_item = max(1, math.prod(layout.shape[1:]) * np.dtype(layout.dtype).itemsize)
-    first = max(1, _READ_CHUNK_NBYTES // per_item)
-    chunks = (first, *layout.shape[1:]) if layout.shape else ()
-    token = f"isxd-{name}-" + tokenize(path, layout)
-    meta = np.empty((0,) * len(layout.shape), dtype=np.dtype(layout.dtype))
-    return da.from_array(_LayoutArray(path, layout), chunks=chunks, name=token, meta=meta, asarray=False, fancy=False)  # type: ignore[no-untyped-call]
 
 
 class VesselSetFile(IsxdFile):
@@ -109,14 +78,14 @@ class VesselSetFile(IsxdFile):
         if self.num_vessels == 0:
             msg = f"{self.path!r} has no vessels, so no projection image is stored"
             raise IsxdFormatError(msg)
-        return _lazy(self.path, self.layout.projection(), "projection")
+        return lazy_array(self.path, self.layout.projection(), "projection")
 
     def _stack(self, per_vessel: Any, stacked: Any, name: str) -> Any:
         import dask.array as da
 
         if self.layout.uniform:
-            return _lazy(self.path, stacked(), name)
-        return da.stack([_lazy(self.path, per_vessel(k), name) for k in range(self.num_vessels)])  # type: ignore[no-untyped-call]
+            return lazy_array(self.path, stacked(), name)
+        return da.stack([lazy_array(self.path, per_vessel(k), name) for k in range(self.num_vessels)])  # type: ignore[no-untyped-call]
 
     @property
     def lines(self) -> Any:
@@ -151,11 +120,11 @@ class VesselSetFile(IsxdFile):
 
     def heatmaps(self, index: int) -> Any:
         """Heatmaps of vessel ``index``, ``(num_samples, 3, rows, cols)`` float32, lazily."""
-        return _lazy(self.path, self.layout.heatmaps(self.check_index(index)), "heatmaps")
+        return lazy_array(self.path, self.layout.heatmaps(self.check_index(index)), "heatmaps")
 
     def stacked_heatmaps(self) -> Any:
         """Heatmaps of all vessels, ``(num_vessels, num_samples, 3, rows, cols)``, when all share one size."""
-        return _lazy(self.path, self.layout.stacked_heatmaps(), "heatmaps")
+        return lazy_array(self.path, self.layout.stacked_heatmaps(), "heatmaps")
 
     # -- eager reads of one vessel -----------------------------------------------------
     def _read(self, layout: ArrayLayout) -> np.ndarray:
