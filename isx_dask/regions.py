@@ -45,7 +45,7 @@ from .target import (
     store_region,
     written_regions,
 )
-from .writers._validate import as_dask_array, cast_array, resolve_metadata_from
+from .writers._validate import as_dask_array, cast_array, require_spacing, require_timing, resolve_metadata_from
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -103,12 +103,8 @@ def create_movie(
     OSError
         ``ENOSPC`` if the space cannot be reserved.
     """
-    if not isinstance(timing, Timing):
-        msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
-        raise TypeError(msg)
-    if not isinstance(spacing, Spacing):
-        msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
-        raise TypeError(msg)
+    require_timing(timing)
+    require_spacing(spacing)
     try:
         out_dtype = movie_dtype(dtype)
     except (TypeError, ValueError):

@@ -11,7 +11,15 @@ import numpy as np
 from ..layout import check_extra_properties
 from ..metadata import Spacing, Timing
 
-__all__ = ["as_dask_array", "cast_array", "check_spacing", "check_timing", "resolve_metadata_from"]
+__all__ = [
+    "as_dask_array",
+    "cast_array",
+    "check_spacing",
+    "check_timing",
+    "require_spacing",
+    "require_timing",
+    "resolve_metadata_from",
+]
 
 _TARGET_CHUNK_NBYTES = 64 * 2**20
 
@@ -60,13 +68,27 @@ def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
     return data.astype(dtype, casting=casting)
 
 
+def require_timing(timing: Any) -> Timing:
+    """``timing`` if it is a :class:`Timing`, else ``TypeError`` naming the argument."""
+    if not isinstance(timing, Timing):
+        msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
+        raise TypeError(msg)
+    return timing
+
+
+def require_spacing(spacing: Any) -> Spacing:
+    """``spacing`` if it is a :class:`Spacing`, else ``TypeError`` naming the argument."""
+    if not isinstance(spacing, Spacing):
+        msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
+        raise TypeError(msg)
+    return spacing
+
+
 def check_timing(timing: Timing | None, num_samples: int, name: str) -> Timing:
     """``timing``, defaulted to ``num_samples`` samples of 50 ms, and checked against the data."""
     if timing is None:
         return Timing(num_samples=num_samples)
-    if not isinstance(timing, Timing):
-        msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
-        raise TypeError(msg)
+    require_timing(timing)
     if timing.num_samples != num_samples:
         msg = f"{name} holds {num_samples} samples but timing.num_samples is {timing.num_samples}; they must be equal"
         raise ValueError(msg)
@@ -77,9 +99,7 @@ def check_spacing(spacing: Spacing | None, frame_shape: tuple[int, int], name: s
     """``spacing``, defaulted to ``frame_shape``, and checked against the data."""
     if spacing is None:
         return Spacing(num_pixels=frame_shape)
-    if not isinstance(spacing, Spacing):
-        msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
-        raise TypeError(msg)
+    require_spacing(spacing)
     if spacing.num_pixels != tuple(frame_shape):
         msg = f"{name} frames are {tuple(frame_shape)} (rows, cols) but spacing.num_pixels is {spacing.num_pixels}"
         raise ValueError(msg)

@@ -12,7 +12,15 @@ from ..layout.cell_set import CELL_STATUS_CODES, CellSetLayout, cell_set_footer,
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, store_then_commit
 from ._incremental import IncrementalWriter
-from ._validate import as_dask_array, cast_array, check_spacing, check_timing, resolve_metadata_from
+from ._validate import (
+    as_dask_array,
+    cast_array,
+    check_spacing,
+    check_timing,
+    require_spacing,
+    require_timing,
+    resolve_metadata_from,
+)
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -356,12 +364,8 @@ class CellSet(IncrementalWriter):
         TypeError, ValueError, FileExistsError, FileNotFoundError
             For a bad argument, before anything is created.
         """
-        if not isinstance(timing, Timing):
-            msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
-            raise TypeError(msg)
-        if not isinstance(spacing, Spacing):
-            msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
-            raise TypeError(msg)
+        require_timing(timing)
+        require_spacing(spacing)
         _check_geometry(timing, spacing)
         resolve_metadata_from(None, timing, spacing, extra_properties)
         path = check_output_path(file_path, overwrite)

@@ -33,7 +33,7 @@ from ..layout.event_set import (
 from ..metadata import Duration, Timing
 from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
 from ._incremental import IncrementalWriter
-from ._validate import as_dask_array, check_timing
+from ._validate import as_dask_array, check_timing, require_timing
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -109,13 +109,6 @@ def _metadata_from(
             names = getattr(source, "names", None)
             cell_names = list(names) if names is not None else getattr(source, "cell_names", None)
     return timing, cell_names, extra_properties
-
-
-def _check_timing(timing: Any) -> Timing:
-    if not isinstance(timing, Timing):
-        msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
-        raise TypeError(msg)
-    return timing
 
 
 def _check_end_time(end_time: Any, timing: Timing) -> EndTime:
@@ -346,7 +339,7 @@ def write_event_set(
     if timing is None:
         msg = "timing is required (or metadata_from, a cell set or movie to take it from)"
         raise TypeError(msg)
-    timing = _check_timing(timing)
+    timing = require_timing(timing)
     if isinstance(offsets, (str, bytes)) or not isinstance(offsets, (Sequence, np.ndarray)):
         msg = f"offsets must be a sequence with one array of offsets per cell, got {type(offsets).__name__}"
         raise TypeError(msg)
@@ -690,7 +683,7 @@ class EventSet(IncrementalWriter):
         TypeError, ValueError, FileExistsError, FileNotFoundError
             For a bad argument, before anything is created.
         """
-        timing = _check_timing(timing)
+        timing = require_timing(timing)
         names = _check_cell_names(cell_names, None)
         end_time = _check_end_time(end_time, timing)
         check_extra_properties(extra_properties)

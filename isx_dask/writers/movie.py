@@ -12,7 +12,15 @@ from ..layout.movie import MovieLayout, movie_dtype, movie_footer, stored_frame_
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, store_then_commit
 from ._incremental import IncrementalWriter
-from ._validate import as_dask_array, cast_array, check_spacing, check_timing, resolve_metadata_from
+from ._validate import (
+    as_dask_array,
+    cast_array,
+    check_spacing,
+    check_timing,
+    require_spacing,
+    require_timing,
+    resolve_metadata_from,
+)
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -330,12 +338,8 @@ class Movie(IncrementalWriter):
         TypeError, ValueError, FileExistsError, FileNotFoundError
             For a bad argument, before anything is created.
         """
-        if not isinstance(timing, Timing):
-            msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
-            raise TypeError(msg)
-        if not isinstance(spacing, Spacing):
-            msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
-            raise TypeError(msg)
+        require_timing(timing)
+        require_spacing(spacing)
         try:
             dtype = movie_dtype(data_type)
         except (TypeError, ValueError):
@@ -505,9 +509,7 @@ class Image:
         ValueError, TypeError, FileExistsError, FileNotFoundError
             As :func:`write_image`; also if ``data``'s shape is not ``spacing.num_pixels``.
         """
-        if not isinstance(spacing, Spacing):
-            msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
-            raise TypeError(msg)
+        require_spacing(spacing)
         try:
             dtype = movie_dtype(data_type)
         except (TypeError, ValueError):

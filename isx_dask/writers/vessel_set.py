@@ -27,7 +27,7 @@ from ..layout.vessel_set import (
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, check_output_path, commit, preallocate, store_then_commit
 from ._incremental import IncrementalWriter
-from ._validate import as_dask_array, cast_array, check_spacing, check_timing
+from ._validate import as_dask_array, cast_array, check_spacing, check_timing, require_spacing, require_timing
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -454,12 +454,8 @@ class VesselSet(IncrementalWriter):
         TypeError, ValueError, FileExistsError, FileNotFoundError
             For a bad argument, before anything is created.
         """
-        if not isinstance(timing, Timing):
-            msg = f"timing must be an isx_dask.Timing, got {type(timing).__name__}"
-            raise TypeError(msg)
-        if not isinstance(spacing, Spacing):
-            msg = f"spacing must be an isx_dask.Spacing, got {type(spacing).__name__}"
-            raise TypeError(msg)
+        require_timing(timing)
+        require_spacing(spacing)
         vessel_type = check_vessel_type(vessel_type)
         check_extra_properties(extra_properties)
         vessel_set_extra_properties(vessel_type, extra_properties)
