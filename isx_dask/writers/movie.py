@@ -118,7 +118,10 @@ def write_movie(
         Replace an existing file at ``path`` (only once the new one is complete).
     compute : bool, default True
         If False, return a :class:`dask.delayed.Delayed`; the file is committed
-        when it has been computed.
+        when it has been computed. The temporary file (``.<name>.<id>.partial``
+        beside ``path``, with its space reserved) exists from this call on; if
+        the graph is never computed, or fails, it stays until removed (or, with
+        ``resume=True``, until the write is resumed).
     fsync : bool, default True
         Flush data and footer to disk before the file is renamed into place.
     write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
