@@ -376,6 +376,8 @@ def test_incremental_bad_input(tmp_path):
         dia.set_vessel_diameter_data(1, img, np.zeros((2, 2), int), z3, z3)
     with pytest.raises(ValueError, match="name"):
         dia.set_vessel_diameter_data(0, img, np.zeros((2, 2), int), z3, z3, "n" * 256)
+    with pytest.raises(ValueError, match="NUL"):
+        dia.set_vessel_diameter_data(0, img, np.zeros((2, 2), int), z3, z3, "v\x001")
     dia.set_vessel_diameter_data(0, img, np.zeros((2, 2), int), z3, z3)
     with pytest.raises(ValueError, match="status"):
         dia.set_vessel_status(0, "maybe")

@@ -39,7 +39,6 @@ __all__ = [
     "EndTime",
     "EventSetHeader",
     "EventSetLayout",
-    "MAX_CELL_NAME_NBYTES",
     "decode_packets",
     "duration_usecs",
     "encode_packets",
@@ -56,8 +55,6 @@ EVENT_PACKET_DTYPE = np.dtype([("offset", "<u8"), ("cell", "<u8"), ("amplitude",
 EVENT_PACKET_NBYTES = 20
 assert EVENT_PACKET_DTYPE.itemsize == EVENT_PACKET_NBYTES
 
-#: Longest cell name (UTF-8 bytes) that the official reader looks up without crashing.
-MAX_CELL_NAME_NBYTES = 255
 
 #: How the end time of the recording is stored: exactly, or truncated to whole
 #: milliseconds as the official writer does (which loses samples at periods under 1 ms).

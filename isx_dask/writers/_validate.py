@@ -9,12 +9,16 @@ from typing import Any
 import numpy as np
 
 from ..layout import check_extra_properties
+from ..layout.cell_set import CELL_STATUS_CODES
 from ..metadata import Spacing, Timing
 
 __all__ = [
+    "MAX_NAME_NBYTES",
     "as_dask_array",
     "cast_array",
+    "check_name",
     "check_spacing",
+    "check_status",
     "check_timing",
     "require_spacing",
     "require_timing",
@@ -66,6 +70,36 @@ def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
         )
         raise TypeError(msg)
     return data.astype(dtype, casting=casting)
+
+
+#: Longest name, in UTF-8 bytes, that the official reader returns in full (its buffer is 256 bytes).
+MAX_NAME_NBYTES = 255
+
+
+def check_name(name: Any, label: str) -> str:
+    """``name`` if it is a str the official reader gives back whole: at most 255 UTF-8 bytes, no NUL."""
+    if not isinstance(name, str):
+        msg = f"{label} must be a str, got {type(name).__name__} {name!r}"
+        raise TypeError(msg)
+    nbytes = len(name.encode("utf-8"))
+    if nbytes > MAX_NAME_NBYTES:
+        msg = f"{label} is {nbytes} UTF-8 bytes long; expected at most {MAX_NAME_NBYTES} (the official reader truncates longer names)"
+        raise ValueError(msg)
+    if "\x00" in name:
+        msg = f"{label} {name!r} contains a NUL character, which the official reader would cut the name at"
+        raise ValueError(msg)
+    return name
+
+
+def check_status(status: Any, label: str, *, allow_bool: bool = False) -> str:
+    """A status string (``'accepted'``, ``'undecided'``, ``'rejected'``); with ``allow_bool``, True/False mean accepted/rejected."""
+    if allow_bool and isinstance(status, (bool, np.bool_)):
+        return "accepted" if status else "rejected"
+    if isinstance(status, str) and status in CELL_STATUS_CODES:
+        return status
+    extra = " (or a bool: True accepted, False rejected)" if allow_bool else ""
+    msg = f"{label} must be 'accepted', 'undecided' or 'rejected'{extra}, got {status!r}"
+    raise ValueError(msg)
 
 
 def require_timing(timing: Any) -> Timing:

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
-from ..layout.cell_set import CELL_STATUS_CODES, CellSetLayout, cell_set_footer, default_cell_name
+from ..layout.cell_set import CellSetLayout, cell_set_footer, default_cell_name
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, store_then_commit
 from ._incremental import IncrementalWriter
 from ._validate import (
     as_dask_array,
     cast_array,
+    check_name,
     check_spacing,
+    check_status,
     check_timing,
     require_spacing,
     require_timing,
@@ -31,8 +33,6 @@ __all__ = ["CellSet", "write_cell_set"]
 
 PathLike = str | os.PathLike[str]
 
-#: Longest cell name, in UTF-8 bytes, that the official reader returns in full.
-MAX_NAME_NBYTES = 255
 _FLOAT32 = np.dtype("<f4")
 
 
@@ -44,14 +44,7 @@ def _check_name(name: Any, index: int, num_cells: int | None) -> str | None:
     if not isinstance(name, str):
         msg = f"names[{index}] must be a str (or None for the default name), got {type(name).__name__} {name!r}"
         raise TypeError(msg)
-    nbytes = len(name.encode("utf-8"))
-    if nbytes > MAX_NAME_NBYTES:
-        msg = f"names[{index}] is {nbytes} UTF-8 bytes long; expected at most {MAX_NAME_NBYTES} (the official reader truncates longer names)"
-        raise ValueError(msg)
-    if "\x00" in name:
-        msg = f"names[{index}] {name!r} contains a NUL character, which the official reader would cut the name at"
-        raise ValueError(msg)
-    return name
+    return check_name(name, f"names[{index}]")
 
 
 def _check_names(names: Sequence[Any] | None, num_cells: int) -> list[str]:
@@ -66,27 +59,18 @@ def _check_names(names: Sequence[Any] | None, num_cells: int) -> list[str]:
     return [_check_name(name, k, num_cells) for k, name in enumerate(names)]  # type: ignore[misc]
 
 
-def _check_status(status: Any, name: str) -> str:
-    if isinstance(status, (bool, np.bool_)):
-        return "accepted" if status else "rejected"
-    if isinstance(status, str) and status in CELL_STATUS_CODES:
-        return status
-    msg = f"{name} must be 'accepted', 'undecided' or 'rejected' (or a bool: True accepted, False rejected), got {status!r}"
-    raise ValueError(msg)
-
-
 def _check_statuses(statuses: Any, num_cells: int) -> list[str]:
     if statuses is None:
         return ["undecided"] * num_cells
     if isinstance(statuses, (str, bool, np.bool_)):
-        return [_check_status(statuses, "statuses")] * num_cells
+        return [check_status(statuses, "statuses", allow_bool=True)] * num_cells
     if not hasattr(statuses, "__len__"):
         msg = f"statuses must be a sequence of statuses or booleans, one per cell, got {type(statuses).__name__} {statuses!r}"
         raise TypeError(msg)
     if len(statuses) != num_cells:
         msg = f"statuses has {len(statuses)} entries but there are {num_cells} cells (footprints and traces); expected one status per cell"
         raise ValueError(msg)
-    return [_check_status(s, f"statuses[{k}]") for k, s in enumerate(statuses)]
+    return [check_status(s, f"statuses[{k}]", allow_bool=True) for k, s in enumerate(statuses)]
 
 
 def _check_cell_counts(footprints: Any, traces: Any) -> int:
@@ -490,7 +474,7 @@ class CellSet(IncrementalWriter):
         if index not in self._names:
             msg = f"cell {index} has not been written yet; write it with set_cell_data before setting its status"
             raise IndexError(msg)
-        self._statuses[int(index)] = _check_status(status, "status")
+        self._statuses[int(index)] = check_status(status, "status", allow_bool=True)
 
     def _is_complete(self) -> bool:
         return self.missing_cells().size == 0

@@ -20,7 +20,6 @@ from ..layout import check_extra_properties
 from ..layout.cell_set import default_cell_name
 from ..layout.event_set import (
     EVENT_PACKET_NBYTES,
-    MAX_CELL_NAME_NBYTES,
     EndTime,
     EventSetLayout,
     duration_usecs,
@@ -33,7 +32,7 @@ from ..layout.event_set import (
 from ..metadata import Duration, Timing
 from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
 from ._incremental import IncrementalWriter
-from ._validate import as_dask_array, check_timing, require_timing
+from ._validate import as_dask_array, check_name, check_timing, require_timing
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -69,19 +68,7 @@ def _check_cell_names(cell_names: Any, num_cells: int | None) -> tuple[str, ...]
         raise TypeError(msg)
     names = tuple(cell_names)
     for k, name in enumerate(names):
-        if not isinstance(name, str):
-            msg = f"cell_names[{k}] must be a str, got {name!r}"
-            raise TypeError(msg)
-        nbytes = len(name.encode("utf-8"))
-        if nbytes > MAX_CELL_NAME_NBYTES:
-            msg = (
-                f"cell_names[{k}] is {nbytes} UTF-8 bytes; expected at most {MAX_CELL_NAME_NBYTES} "
-                f"(the official reader crashes on longer event set names)"
-            )
-            raise ValueError(msg)
-        if "\x00" in name:
-            msg = f"cell_names[{k}] {name!r} contains a NUL character; the official reader would cut the name there"
-            raise ValueError(msg)
+        check_name(name, f"cell_names[{k}]")
     if len(set(names)) != len(names):
         seen: set[str] = set()
         dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]

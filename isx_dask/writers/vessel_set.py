@@ -18,7 +18,6 @@ import numpy as np
 
 from ..layout import ArrayLayout, check_extra_properties
 from ..layout.vessel_set import (
-    VESSEL_STATUS_CODES,
     VesselSetLayout,
     check_vessel_type,
     vessel_set_extra_properties,
@@ -27,7 +26,16 @@ from ..layout.vessel_set import (
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, check_output_path, commit, preallocate, store_then_commit
 from ._incremental import IncrementalWriter
-from ._validate import as_dask_array, cast_array, check_spacing, check_timing, require_spacing, require_timing
+from ._validate import (
+    as_dask_array,
+    cast_array,
+    check_name,
+    check_spacing,
+    check_status,
+    check_timing,
+    require_spacing,
+    require_timing,
+)
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -37,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["VesselSet", "write_vessel_set"]
 
 PathLike = str | os.PathLike[str]
-MAX_NAME_NBYTES = 255
 _F32 = np.dtype("<f4")
 _I8 = np.dtype("<i8")
 
@@ -78,23 +85,9 @@ def resolve_vessel_names(names: Sequence[str | None] | None, num_vessels: int) -
             raise TypeError(msg)
         elif name == "":
             name = f"V{k:0{width}d}"
-        _check_name(name, f"names[{k}]")
+        check_name(name, f"names[{k}]")
         out.append(name)
     return out
-
-
-def _check_name(name: str, label: str) -> None:
-    nbytes = len(name.encode("utf-8"))
-    if nbytes > MAX_NAME_NBYTES:
-        msg = f"{label} is {nbytes} UTF-8 bytes; the official reader returns at most {MAX_NAME_NBYTES}, so keep names that short"
-        raise ValueError(msg)
-
-
-def _check_status(status: Any, label: str) -> str:
-    if not isinstance(status, str) or status not in VESSEL_STATUS_CODES:
-        msg = f"{label} must be 'accepted', 'undecided' or 'rejected', got {status!r}"
-        raise ValueError(msg)
-    return status
 
 
 def _resolve_statuses(statuses: Sequence[str] | None, num_vessels: int) -> list[str]:
@@ -107,7 +100,7 @@ def _resolve_statuses(statuses: Sequence[str] | None, num_vessels: int) -> list[
     if len(statuses) != num_vessels:
         msg = f"statuses has {len(statuses)} entries; expected one per vessel ({num_vessels})"
         raise ValueError(msg)
-    return [_check_status(s, f"statuses[{k}]") for k, s in enumerate(statuses)]
+    return [check_status(s, f"statuses[{k}]") for k, s in enumerate(statuses)]
 
 
 def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray:
@@ -649,7 +642,7 @@ class VesselSet(IncrementalWriter):
         elif not isinstance(name, str):
             msg = f"name must be a string, got {name!r}"
             raise TypeError(msg)
-        _check_name(name, "name")
+        check_name(name, "name")
         mask = self._timing.get_valid_samples_mask()
         trace = np.where(mask, trace, np.float32(np.nan)).astype(_F32)
         second = np.where(mask, second, np.float32(np.nan)).astype(_F32)
@@ -690,7 +683,7 @@ class VesselSet(IncrementalWriter):
         if self.mode != "w" or self._partial is None:
             msg = f"vessel set {self.file_path!r} is not open for writing; statuses are set before flush()"
             raise RuntimeError(msg)
-        status = _check_status(status, "status")
+        status = check_status(status, "status")
         if not 0 <= index < len(self._names):
             msg = f"Vessel index {index} is too large. There are only {len(self._names)} vessels."
             raise IndexError(msg)
