@@ -137,7 +137,7 @@ def write_movie_region(
     compute: bool = True,
     fsync: bool = True,
     write_method: WriteMethod = "auto",
-    **compute_kwargs: Any,
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write frames ``start_frame .. start_frame + len(frames) - 1`` of a movie created by :func:`create_movie`.
 
@@ -161,8 +161,8 @@ def write_movie_region(
         Flush the region's bytes before recording it.
     write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
         See :class:`isx_dask.target.IsxdTarget`.
-    **compute_kwargs
-        Passed to ``compute``.
+    compute_kwargs : dict, optional
+        Passed to ``compute`` (``{"scheduler": "threads"}``...).
 
     Returns
     -------
@@ -201,7 +201,7 @@ def write_movie_region(
     sub = ArrayLayout(whole.offset + first * whole.strides[0], (count,) + whole.shape[1:], whole.dtype, whole.strides)
     target = IsxdTarget(partial, sub, write_method)
     name = f"{_REGION_PREFIX}{first}-{first + count}"
-    return store_region([(stored, target)], partial, name, compute=compute, fsync=fsync, **compute_kwargs)
+    return store_region([(stored, target)], partial, name, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs)
 
 
 def _missing_stored(partial: str, num_stored: int) -> np.ndarray:

@@ -69,7 +69,7 @@ import mmap
 import os
 import shutil
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
@@ -85,6 +85,7 @@ __all__ = [
     "PartialState",
     "check_output_path",
     "commit",
+    "finish_write",
     "commit_partial",
     "create_partial",
     "open_partial",
@@ -344,6 +345,9 @@ class IsxdTarget:
     method: WriteMethod = "auto"
     record: str | None = None
     sync: bool = False
+    # Writes have side effects: a fresh token per target makes Dask keys new for every
+    # call, so a scheduler never hands back a result kept from an earlier attempt.
+    token: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -479,7 +483,7 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def _commit_after(partial: str, path: str, metadata: dict[str, Any], data_size: int, overwrite: bool, fsync: bool, _stored: Any) -> str:
+def _commit_after(partial: str, path: str, metadata: dict[str, Any], data_size: int, overwrite: bool, fsync: bool, _written: Any) -> str:
     return commit(partial, path, metadata, data_size, overwrite=overwrite, fsync=fsync)
 
 
@@ -660,76 +664,110 @@ def commit_partial(path: str, *, fsync: bool = True) -> str:
 
 
 # -- storing dask arrays --------------------------------------------------------------------
-def _store_block(block: np.ndarray, target: IsxdTarget, index: tuple[slice, ...]) -> np.ndarray:
-    target[index] = block
-    return np.zeros((1,) * block.ndim, dtype=bool)
-
-
-def _store_graph(
+def _stores(
     pairs: Sequence[tuple[da.Array, IsxdTarget]],
-    finish: Any,
     skip: set[str] | None = None,
-) -> Delayed:
-    """A ``Delayed`` that writes every chunk not named in ``skip``, then calls ``finish(results)``.
+) -> list[Any]:
+    """Lazy ``dask.array.store`` of every chunk of each pair whose marker is not in ``skip``.
 
-    Source arrays are culled to the chunks still needed and fused with their
-    writes, so a chunk is computed on the worker that writes it and only a
-    one-byte result per chunk travels back.
+    With ``skip``, only the pending chunks are stored, each as ``x.blocks[i]``
+    with its region. The result is optimised so that a chunk is computed in the
+    task that writes it.
     """
-    import dask.array as da
-    from dask.array.core import slices_from_chunks
-    from dask.core import flatten
-    from dask.delayed import Delayed
-    from dask.highlevelgraph import HighLevelGraph
-    from dask.layers import ArraySliceDep
-
-    # Writes have side effects: fresh keys for every call, so that a scheduler
-    # never hands back a result (or an error) kept from an earlier attempt.
-    call = uuid.uuid4().hex
-    written: list[da.Array] = []
-    keys: list[Any] = []
-    for source, target in pairs:
-        if source.size == 0:
-            continue
-        out = source.map_blocks(
-            _store_block,  # type: ignore[arg-type]
-            target,
-            ArraySliceDep(source.chunks),
-            chunks=tuple((1,) * len(c) for c in source.chunks), dtype=bool, meta=np.empty((0,) * source.ndim, bool),
-            name=f"isxd-store-{call}-{len(written)}",
-        )
-        written.append(out)
-        blocks = zip(flatten(out.__dask_keys__()), slices_from_chunks(source.chunks))  # type: ignore[no-untyped-call]
-        for key, index in blocks:
-            if skip and target.record is not None:
-                bounds = target.layout.normalize_region(index)
-                if os.path.basename(target.record) + region_name(bounds) in skip:
-                    continue
-            keys.append(key)
-    name = f"isxd-finish-{call}"
-    layers: dict[str, Any] = {}
-    deps: dict[str, set[str]] = {}
-    if written:
-        graph = HighLevelGraph.merge(*[w.__dask_graph__() for w in written])
-        optimized = da.Array.__dask_optimize__(graph, keys) if keys else {}
-        layers[f"isxd-stored-{call}"] = dict(optimized)
-    layers[name] = {name: (finish, list(keys))}
-    deps = {k: set() for k in layers}
-    deps[name] = {k for k in layers if k != name}
-    return Delayed(name, HighLevelGraph(layers, deps))  # type: ignore[no-untyped-call]
-
-
-def _store_then(arrays: Sequence[tuple[da.Array, ArrayLayout]], targets: Sequence[IsxdTarget], finish: Any) -> Delayed:
-    """``dask.array.store`` every array into its target, then one task that calls ``finish``."""
     import dask
     import dask.array as da
 
-    sources = [array for array, _ in arrays if array.size]
-    sinks = [target for (array, _), target in zip(arrays, targets) if array.size]
-    # Chunks own disjoint bytes of the file, so they need no lock. The targets name
-    # a fresh temporary file, so their keys are new for every write.
-    stored = da.store(sources, sinks, lock=False, compute=False) if sources else None  # type: ignore[arg-type]
-    return dask.delayed(finish, pure=False)(stored)  # type: ignore[attr-defined, no-any-return]
+    sources: list[da.Array] = []
+    targets: list[IsxdTarget] = []
+    regions: list[tuple[slice, ...] | None] = []
+    for source, target in pairs:
+        if source.size == 0:
+            continue
+        if not skip or target.record is None:
+            sources.append(source)
+            targets.append(target)
+            regions.append(None)
+            continue
+        prefix = os.path.basename(target.record)
+        starts = [np.concatenate([[0], np.cumsum(c)]).astype(int).tolist() for c in source.chunks]
+        for index in np.ndindex(*source.numblocks):
+            region = tuple(slice(s[i], s[i + 1]) for s, i in zip(starts, index))
+            if prefix + region_name(target.layout.normalize_region(region)) in skip:
+                continue
+            sources.append(source.blocks[index])
+            targets.append(target)
+            regions.append(region)
+    if not sources:
+        return []
+    # Chunks own disjoint bytes of the file, so they need no lock. Every target
+    # carries a fresh token, so the keys are new for every call.
+    stored = da.store(sources, targets, regions=regions, lock=False, compute=False)  # type: ignore[arg-type]
+    collections = list(stored) if isinstance(stored, (tuple, list)) else [stored]
+    return list(dask.optimize(*collections))
+
+
+def finish_write(
+    partial: str,
+    path: str,
+    metadata: dict[str, Any],
+    data_size: int,
+    writes: Sequence[Any],
+    *,
+    overwrite: bool,
+    fsync: bool,
+    compute: bool,
+    compute_kwargs: dict[str, Any] | None,
+    keep_partial: bool = False,
+) -> Delayed | None:
+    """Commit ``partial`` to ``path`` once every write in ``writes`` has run: the one commit path.
+
+    Parameters
+    ----------
+    partial : str
+        The temporary file the writes go into.
+    path : str
+        Final path.
+    metadata : dict
+        The footer.
+    data_size : int
+        Size of the data section.
+    writes : sequence of dask.delayed.Delayed or dask collections
+        The writes the commit waits for.
+    overwrite : bool
+        Whether an existing file at ``path`` may be replaced.
+    fsync : bool
+        Flush data and footer to disk before the rename.
+    compute : bool
+        Run now, or return the ``Delayed`` commit.
+    compute_kwargs : dict, optional
+        Passed to ``compute`` (``{"scheduler": "threads"}``...).
+    keep_partial : bool, default False
+        Keep the temporary file when the computation fails (resumable writes).
+
+    Returns
+    -------
+    None or dask.delayed.Delayed
+        ``None`` when ``compute`` is True.
+    """
+    import dask
+
+    try:
+        committed: Delayed = dask.delayed(_commit_after, pure=False)(  # type: ignore[attr-defined]
+            partial, path, metadata, data_size, overwrite, fsync, list(writes)
+        )
+    except BaseException:
+        if not keep_partial:
+            remove_partial(partial)
+        raise
+    if not compute:
+        return committed
+    try:
+        committed.compute(**(compute_kwargs or {}))  # type: ignore[no-untyped-call]
+    except BaseException:
+        if not keep_partial:
+            remove_partial(partial)
+        raise
+    return None
 
 
 def store_then_commit(
@@ -744,7 +782,7 @@ def store_then_commit(
     write_method: WriteMethod = "auto",
     resume: bool = False,
     reserve: Reserve = "auto",
-    **compute_kwargs: Any,
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write Dask arrays into their places in a new file, then commit its footer.
 
@@ -766,7 +804,7 @@ def store_then_commit(
     fsync : bool, default True
         Flush the data and footer to disk before the rename (and, with
         ``resume``, each chunk before its marker).
-    write_method : {'auto', 'pwrite', 'mmap'}
+    write_method : {'auto', 'direct', 'pwrite', 'mmap'}
         See :class:`IsxdTarget`.
     resume : bool, default False
         Write into ``.<name>.partial`` and record each finished chunk, so that an
@@ -774,8 +812,8 @@ def store_then_commit(
         missing chunks. The temporary file is kept when the write fails.
     reserve : {'auto', 'always', 'never'}, default 'auto'
         Reserve disk space up front (see :func:`preallocate`).
-    **compute_kwargs
-        Passed to ``compute`` (``scheduler=...``, ``num_workers=...``).
+    compute_kwargs : dict, optional
+        Passed to ``compute`` (``{"scheduler": "threads", "num_workers": 2}``).
 
     Returns
     -------
@@ -809,25 +847,16 @@ def store_then_commit(
         partial = preallocate(path, data_size, reserve=reserve)
         targets = [IsxdTarget(partial, layout, write_method) for _, layout in arrays]
     try:
-        finish = functools.partial(_commit_after, partial, path, metadata, data_size, overwrite, fsync)
-        if resume:
-            # Only the chunks without a done marker are computed and written.
-            committed = _store_graph([(array, target) for (array, _), target in zip(arrays, targets)], finish, skip)
-        else:
-            committed = _store_then(arrays, targets, finish)
+        # With resume, only the chunks without a done marker are computed and written.
+        writes = _stores([(array, target) for (array, _), target in zip(arrays, targets)], skip)
     except BaseException:
         if not resume:
             remove_partial(partial)
         raise
-    if not compute:
-        return committed
-    try:
-        committed.compute(**compute_kwargs)  # type: ignore[no-untyped-call]
-    except BaseException:
-        if not resume:
-            remove_partial(partial)
-        raise
-    return None
+    return finish_write(
+        partial, path, metadata, data_size, writes, overwrite=overwrite, fsync=fsync,
+        compute=compute, compute_kwargs=compute_kwargs, keep_partial=resume,
+    )
 
 
 def _record_after(partial: str, name: str, fsync: bool, _stored: Any) -> str:
@@ -842,15 +871,36 @@ def store_region(
     *,
     compute: bool = True,
     fsync: bool = True,
-    **compute_kwargs: Any,
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write arrays into an existing temporary file, then record region ``name`` as written.
 
     The marker is made only after every chunk has been written (and flushed, with ``fsync``).
+
+    Parameters
+    ----------
+    pairs : sequence of (dask.array.Array, IsxdTarget)
+        Each array and the target it fills entirely.
+    partial : str
+        The temporary file.
+    name : str
+        Marker name of the region.
+    compute : bool, default True
+        Run now, or return the ``Delayed``.
+    fsync : bool, default True
+        Flush the region's bytes before the marker is made.
+    compute_kwargs : dict, optional
+        Passed to ``compute``.
+
+    Returns
+    -------
+    None or dask.delayed.Delayed
+        ``None`` when ``compute`` is True.
     """
-    finish = functools.partial(_record_after, partial, name, fsync)
-    recorded = _store_graph(pairs, finish)
+    import dask
+
+    recorded: Delayed = dask.delayed(_record_after, pure=False)(partial, name, fsync, _stores(pairs))  # type: ignore[attr-defined]
     if not compute:
         return recorded
-    recorded.compute(**compute_kwargs)  # type: ignore[no-untyped-call]
+    recorded.compute(**(compute_kwargs or {}))  # type: ignore[no-untyped-call]
     return None
