@@ -232,12 +232,12 @@ def _check_dense_channels(offsets: list[np.ndarray], types: Sequence[SignalType]
                 raise ValueError(msg)
 
 
-def _check_imu(names: Sequence[str], offsets: list[np.ndarray] | None) -> None:
+def _check_imu(channels: Sequence[Any], offsets: list[np.ndarray] | None) -> None:
     """An IMU set has the nine channels the official CSV export expects, grouped by shared sample times."""
-    if len(names) != len(IMU_CHANNEL_NAMES):
+    if len(channels) != len(IMU_CHANNEL_NAMES):
         msg = (
             f"an IMU set has {len(IMU_CHANNEL_NAMES)} channels {list(IMU_CHANNEL_NAMES)} (the official reader "
-            f"and CSV export expect them in this order), got {len(names)}; use write_gpio_set for other channels"
+            f"and CSV export expect them in this order), got {len(channels)}; use write_gpio_set for other channels"
         )
         raise ValueError(msg)
     if offsets is None:
@@ -392,11 +392,11 @@ def _write(
     if num_channels == 0:
         msg = "data has no channels; a GPIO or IMU set needs at least one"
         raise ValueError(msg)
+    if kind == DataSetType.IMU:
+        _check_imu(range(num_channels), None)
     names = _check_channel_names(channel_names, num_channels, kind)
     types = _check_signal_types(signal_types, num_channels, SignalType.DENSE if dense else SignalType.SPARSE)
     if dense:
-        if kind == DataSetType.IMU:
-            _check_imu(names, None)
         path = check_output_path(path, overwrite)
         packed = _dense_packets(amps, timing, kwargs)
         counts = [num_samples] * num_channels
