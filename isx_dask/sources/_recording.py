@@ -1,0 +1,210 @@
+"""What every source converter shares: a lazy recording, exact units, optional imports, and the write.
+
+A converter reads its format into a :class:`Recording` (frames as a Dask array
+plus :class:`~isx_dask.Timing` and :class:`~isx_dask.Spacing`) and hands it to
+:func:`write_recording`, which is one call of :func:`isx_dask.write_movie`.
+Nothing here reads pixels.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..metadata import Duration, Spacing, Time, Timing
+from ..writers.movie import write_movie
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
+
+__all__ = [
+    "PathLike",
+    "Recording",
+    "as_duration",
+    "as_pixel_size",
+    "import_optional",
+    "length_to_microns",
+    "time_to_seconds",
+    "write_recording",
+]
+
+PathLike = str | os.PathLike[str]
+
+#: Micrometres per unit, for the length units that OME and ImageJ name.
+_MICRONS_PER: dict[str, Fraction] = {
+    "pm": Fraction(1, 10**6),
+    "Å": Fraction(1, 10**4),
+    "nm": Fraction(1, 1000),
+    "µm": Fraction(1),
+    "μm": Fraction(1),  # GREEK SMALL LETTER MU
+    "um": Fraction(1),
+    "micron": Fraction(1),
+    "microns": Fraction(1),
+    "mm": Fraction(1000),
+    "cm": Fraction(10**4),
+    "m": Fraction(10**6),
+    "in": Fraction(25400),
+    "inch": Fraction(25400),
+}
+
+#: Seconds per unit, for the time units that OME names.
+_SECONDS_PER: dict[str, Fraction] = {
+    "ns": Fraction(1, 10**9),
+    "µs": Fraction(1, 10**6),
+    "μs": Fraction(1, 10**6),
+    "us": Fraction(1, 10**6),
+    "ms": Fraction(1, 1000),
+    "s": Fraction(1),
+    "sec": Fraction(1),
+    "min": Fraction(60),
+    "h": Fraction(3600),
+}
+
+
+def import_optional(module: str, extra: str, purpose: str) -> ModuleType:
+    """Import an optional dependency, or raise an ImportError that names the extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        msg = f"{purpose} needs the optional package {module!r}; install it with: pip install \"isx_dask[{extra}]\""
+        raise ImportError(msg) from err
+
+
+def exact(value: Any, name: str) -> Fraction:
+    """A number read from a file (text, int, float or Fraction) as an exact rational.
+
+    Floats are taken by their shortest decimal text (``0.1`` is 1/10), which is
+    what the writing program printed.
+    """
+    if isinstance(value, bool):
+        msg = f"{name} must be a number, got {value!r}"
+        raise ValueError(msg)
+    try:
+        if isinstance(value, float):
+            return Fraction(repr(value))
+        if isinstance(value, (int, Fraction)):
+            return Fraction(value)
+        return Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        msg = f"{name} must be a finite number, got {value!r}"
+        raise ValueError(msg) from None
+
+
+def length_to_microns(value: Any, unit: str, name: str) -> Fraction:
+    """``value`` in ``unit`` as exact micrometres; ValueError for an unknown unit."""
+    key = unit.strip()
+    scale = _MICRONS_PER.get(key, _MICRONS_PER.get(key.lower()))
+    if scale is None:
+        msg = f"{name} has the unit {unit!r}, which is not a length unit this reader knows ({', '.join(_MICRONS_PER)}); pass pixel_size= in microns"
+        raise ValueError(msg)
+    return exact(value, name) * scale
+
+
+def time_to_seconds(value: Any, unit: str, name: str) -> Fraction:
+    """``value`` in ``unit`` as exact seconds; ValueError for an unknown unit."""
+    scale = _SECONDS_PER.get(unit.strip())
+    if scale is None:
+        msg = f"{name} has the unit {unit!r}, which is not a time unit this reader knows ({', '.join(_SECONDS_PER)}); pass period="
+        raise ValueError(msg)
+    return exact(value, name) * scale
+
+
+def as_duration(period: Any, name: str = "period") -> Duration:
+    """A user's ``period`` (Duration, Fraction, int or float seconds) as a positive Duration."""
+    if isinstance(period, Duration):
+        out = period
+    else:
+        try:
+            out = Duration.from_secs(period)
+        except TypeError:
+            msg = f"{name} must be a Duration or a number of seconds (a Fraction for exact values), got {period!r}"
+            raise TypeError(msg) from None
+    if out.to_fraction() <= 0:
+        msg = f"{name} must be > 0 seconds, got {out.num}/{out.den}"
+        raise ValueError(msg)
+    return out
+
+
+def as_pixel_size(pixel_size: Any) -> tuple[Fraction, Fraction]:
+    """A user's ``pixel_size`` (one number or a (height, width) pair, microns) as exact fractions."""
+    return Spacing(num_pixels=(0, 0), pixel_size=pixel_size).pixel_size
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A source read lazily: frames plus the metadata of the movie they become.
+
+    Parameters
+    ----------
+    frames : dask.array.Array, shape (num_samples, rows, cols)
+        One frame per time slot, including slots of dropped frames (zeros there;
+        the writer does not store them).
+    timing : Timing
+        Samples, exact period, start, dropped frames.
+    spacing : Spacing
+        Frame shape and pixel size.
+    extra_properties : JSON-serialisable or None
+        Acquisition metadata for the footer.
+    name : str
+        The source, as messages name it.
+    """
+
+    frames: Any
+    timing: Timing
+    spacing: Spacing
+    extra_properties: Any
+    name: str
+
+
+def make_timing(num_samples: int, period: Duration, start: Time | None, dropped: Any = ()) -> Timing:
+    """Timing of a converted recording (start at the epoch when the source has none)."""
+    return Timing(num_samples=num_samples, period=period, start=start if start is not None else Time(), dropped=tuple(dropped))
+
+
+def _takes_compute_kwargs() -> bool:
+    return "compute_kwargs" in inspect.signature(write_movie).parameters
+
+
+def write_recording(
+    recording: Recording,
+    path: PathLike,
+    *,
+    dtype: Any,
+    casting: str,
+    overwrite: bool,
+    compute: bool,
+    fsync: bool,
+    resume: bool,
+    reserve: Literal["auto", "always", "never"],
+    write_method: Literal["auto", "pwrite", "mmap"],
+    compute_kwargs: dict[str, Any] | None,
+) -> Delayed | None:
+    """Write ``recording`` through :func:`isx_dask.write_movie` (validation happens there, before any byte)."""
+    options: dict[str, Any] = {
+        "timing": recording.timing,
+        "spacing": recording.spacing,
+        "dtype": dtype,
+        "casting": casting,
+        "extra_properties": recording.extra_properties,
+        "overwrite": overwrite,
+        "compute": compute,
+        "fsync": fsync,
+        "resume": resume,
+        "write_method": write_method,
+    }
+    scheduler = dict(compute_kwargs or {})
+    if _takes_compute_kwargs():
+        options["reserve"] = reserve
+        options["compute_kwargs"] = scheduler
+    else:  # the writers before the keyword-only refactor took these as **compute_kwargs
+        if reserve != "auto":
+            scheduler["reserve"] = reserve
+        options.update(scheduler)
+    writer: Any = write_movie
+    result: Delayed | None = writer(recording.frames, path, **options)
+    return result
