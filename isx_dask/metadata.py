@@ -9,7 +9,9 @@ and round-trip through the JSON footer with :meth:`to_dict` / :meth:`from_dict`.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import numbers
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Literal, Mapping, Sequence, Union
@@ -33,6 +35,119 @@ VesselType = Literal["vessel diameter", "rbc velocity"]
 RationalLike = Union[int, float, Fraction, "Duration", np.integer, np.floating]
 
 MAX_UTC_OFFSET_SECS = 50400  # the core asserts |utcOffset| <= 14 h
+#: Largest numerator or denominator of a footer rational: both are signed 64-bit integers.
+INT64_MAX = 2**63 - 1
+#: Largest count or index in a footer (``numTimes``, ``numPixels``, sample indices are unsigned 64-bit).
+UINT64_MAX = 2**64 - 1
+_FLOAT_MAX_DENOMINATOR = 10**9
+
+
+def _short_int(value: int) -> str:
+    """An integer for a message: in full up to 25 digits, else its first digits and length."""
+    text = str(value)
+    digits = text.lstrip("-")
+    if len(digits) <= 25:
+        return text
+    return f"{text[: len(text) - len(digits)]}{digits[:6]}...({len(digits)} digits)"
+
+
+def _fit_int64(num: int, den: int, name: str) -> tuple[int, int]:
+    """Return ``(num, den)`` unchanged if both fit a footer's int64, else reduced, else raise.
+
+    ``den`` must already be > 0. The rational is kept as given when it fits (the official
+    writer stores ``50/1000`` unreduced); lowest terms are used only when they are needed to fit.
+    """
+    if abs(num) <= INT64_MAX and den <= INT64_MAX:
+        return num, den
+    g = math.gcd(num, den)
+    small_num, small_den = num // g, den // g
+    if abs(small_num) <= INT64_MAX and small_den <= INT64_MAX:
+        return small_num, small_den
+    part = "numerator" if abs(small_num) > INT64_MAX else "denominator"
+    msg = (
+        f"{name} = {_short_int(num)}/{_short_int(den)} does not fit the footer: its {part} is larger than "
+        f"a 64-bit signed integer even in lowest terms; expected |numerator| and denominator <= 2**63 - 1 "
+        f"({INT64_MAX})"
+    )
+    raise ValueError(msg)
+
+
+def _float_ratio(value: Any, name: str) -> tuple[int, int]:
+    """The rational a footer stores for a float, or an error naming ``name``; never a different number.
+
+    In order of preference:
+
+    1. the simplest rational (smallest denominator, at most 10**9) within the float's own
+       precision of it (relative ``eps`` of its type: 2**-52 for a Python float,
+       2**-23 for ``np.float32``): ``0.05`` is ``1/20``, ``1 / 29.97`` is ``100/2997``,
+       ``np.float32(0.1)`` is ``1/10``;
+    2. else the simplest rational that is the same float (``1e-12`` is ``1/10**12``);
+    3. else ``ValueError``: NaN, infinities, and floats that no rational with 64-bit parts
+       equals (``1e-30``, ``1e300``) are refused, never rounded to something else.
+    """
+    flt = float(value)
+    if not math.isfinite(flt):
+        msg = f"{name} must be a finite number, got {flt!r}"
+        raise ValueError(msg)
+    if flt == 0:
+        return 0, 1
+    same_type: Any = type(value) if isinstance(value, np.floating) else float
+    magnitude = abs(Fraction(flt))
+    tolerance = magnitude * Fraction(float(np.finfo(same_type).eps))
+    near = _simplest_between(magnitude - tolerance, magnitude + tolerance)
+    if near.denominator <= _FLOAT_MAX_DENOMINATOR and near.numerator <= INT64_MAX:
+        return (near.numerator if flt > 0 else -near.numerator), near.denominator
+    for frac in (_simplest_same_float(value, same_type), Fraction(flt)):
+        if abs(frac.numerator) <= INT64_MAX and frac.denominator <= INT64_MAX and _same_float(frac, value, same_type):
+            return frac.numerator, frac.denominator
+    msg = (
+        f"{name} = {flt!r} cannot be stored in the footer: no rational with a numerator and denominator "
+        f"of at most 2**63 - 1 equals it; expected a value between about {1 / INT64_MAX:.3g} and "
+        f"{float(INT64_MAX):.3g} in magnitude (or 0), or an exact Fraction / Duration(num, den) that fits"
+    )
+    raise ValueError(msg)
+
+
+def _simplest_same_float(value: Any, same_type: Any) -> Fraction:
+    """The rational with the smallest denominator strictly between ``value``'s neighbours' midpoints."""
+    x = same_type(value)
+    if x == 0:
+        return Fraction(0)
+    magnitude = abs(x)
+    if same_type is float:
+        below, above = math.nextafter(magnitude, 0.0), math.nextafter(magnitude, math.inf)
+    else:
+        below, above = np.nextafter(magnitude, same_type(0)), np.nextafter(magnitude, same_type(np.inf))
+    centre = Fraction(float(magnitude))
+    low = (Fraction(float(below)) + centre) / 2
+    high = (Fraction(float(above)) + centre) / 2 if math.isfinite(float(above)) else centre + (centre - low)
+    frac = _simplest_between(low, high)
+    return frac if x > 0 else -frac
+
+
+def _simplest_between(low: Fraction, high: Fraction | None) -> Fraction:
+    """The rational with the smallest denominator in the open interval ``(low, high)``.
+
+    ``0 <= low < high``; ``high=None`` means no upper bound. Continued fractions: if an
+    integer lies inside, the smallest such is the answer; otherwise both bounds share
+    the integer part ``n`` and the answer is ``n + 1/y`` for the simplest ``y`` between
+    the reciprocals of the fractional parts (the depth is the length of the continued
+    fraction, under 100 for any float).
+    """
+    whole = math.floor(low)
+    if high is None or whole + 1 < high:
+        return Fraction(whole + 1)
+    upper = 1 / (low - whole) if low > whole else None
+    return whole + 1 / _simplest_between(1 / (high - whole), upper)
+
+
+def _same_float(frac: Fraction, value: Any, same_type: Any) -> bool:
+    """Whether ``frac`` rounds to ``value`` in ``value``'s own floating-point type."""
+    with np.errstate(over="ignore"):
+        try:
+            return bool(same_type(float(frac)) == value)
+        except OverflowError:
+            return False
 
 
 def _ratio_dict(num: int, den: int) -> dict[str, int]:
@@ -40,7 +155,7 @@ def _ratio_dict(num: int, den: int) -> dict[str, int]:
 
 
 def _parse_ratio(value: Any, name: str) -> tuple[int, int]:
-    """Return ``(num, den)`` for a rational-like value, exactly where possible."""
+    """Return ``(num, den)`` for a rational-like value, exactly where possible, fitted to int64."""
     if isinstance(value, Duration):
         return value.num, value.den
     if isinstance(value, Mapping):
@@ -49,25 +164,31 @@ def _parse_ratio(value: Any, name: str) -> tuple[int, int]:
         except KeyError:
             msg = f"{name} must have integer 'num' and 'den' keys, got {dict(value)!r}"
             raise ValueError(msg) from None
-        return _int_pair(num, den, name)
+        return _fit_int64(*_int_pair(num, den, name), name)
     if isinstance(value, tuple) and len(value) == 2:
-        return _int_pair(value[0], value[1], name)
+        return _fit_int64(*_int_pair(value[0], value[1], name), name)
     if isinstance(value, Fraction):
-        return value.numerator, value.denominator
+        return _fit_int64(value.numerator, value.denominator, name)
     if isinstance(value, (bool, np.bool_)):
         msg = f"{name} must be a number, got {value!r}"
         raise TypeError(msg)
     if isinstance(value, numbers.Integral):
-        return int(value), 1
+        return _fit_int64(int(value), 1, name)
     if isinstance(value, numbers.Real):
-        flt = float(value)
-        if not np.isfinite(flt):
-            msg = f"{name} must be finite, got {flt!r}"
-            raise ValueError(msg)
-        frac = Fraction(flt).limit_denominator(10**9)
-        return frac.numerator, frac.denominator
+        return _float_ratio(value, name)
     msg = f"{name} must be a number, a Fraction, a Duration or a (num, den) pair, got {value!r}"
     raise TypeError(msg)
+
+
+def to_rational(value: RationalLike, name: str) -> Fraction:
+    """The exact rational a footer will store for ``value``, or an error naming ``name``.
+
+    Integers, Fractions, ``(num, den)`` pairs and Durations are exact; a float becomes the
+    simplest rational that is the same float (see the float rule of :class:`Duration`).
+    NaN, infinities and values whose lowest terms need more than 64-bit integers raise
+    ``ValueError`` naming ``name``.
+    """
+    return Fraction(*_parse_ratio(value, name))
 
 
 def _int_pair(num: Any, den: Any, name: str) -> tuple[int, int]:
@@ -83,18 +204,38 @@ def _int_pair(num: Any, den: Any, name: str) -> tuple[int, int]:
     return int(num), int(den)
 
 
+def _require_int(value: Any, name: str, maximum: int = UINT64_MAX) -> int:
+    """An integer in ``[0, maximum]`` (not a bool, a float or a string), or an error naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        msg = f"{name} must be an integer, got {value!r}"
+        raise TypeError(msg)
+    if not 0 <= int(value) <= maximum:
+        msg = f"{name} must be >= 0 and <= {maximum}, got {_short_int(int(value))}"
+        raise ValueError(msg)
+    return int(value)
+
+
 @dataclass(frozen=True, eq=False)
 class Duration:
     """An exact length of time in seconds, stored as the rational ``num / den``.
 
     The rational is kept as given (``Duration.from_msecs(50)`` is ``50/1000``),
     as the official writer stores it; equality compares values, so
-    ``Duration(1, 20) == Duration.from_msecs(50)``.
+    ``Duration(1, 20) == Duration.from_msecs(50)``. Both parts are 64-bit signed
+    integers in the footer: a rational that does not fit is reduced to lowest
+    terms when that fits, and refused otherwise.
+
+    Unlike the official ``isx.Duration``, nothing is truncated:
+    ``Duration.from_msecs(1000 / 30)`` is exactly 1/30 s (the official package
+    stores 33/1000), and ``Duration.from_secs(2.5)`` is 2.5 s (officially 2 s).
+    A float becomes the simplest rational that is the same float (a denominator
+    of at most 10**9 where one exists); NaN, infinities and floats that no
+    64-bit rational equals (``1e-30``, ``1e300``) are refused.
 
     Parameters
     ----------
-    num : int
-        Numerator, in seconds.
+    num : int, default 0
+        Numerator, in seconds. ``Duration()`` is 0 s, as the official default.
     den : int, default 1
         Denominator; must not be zero.
 
@@ -102,15 +243,17 @@ class Duration:
     --------
     >>> Duration.from_msecs(50)
     Duration(50, 1000)
+    >>> print(Duration.from_msecs(50))
+    0.05s
     >>> Duration.from_secs(Fraction(1, 30)).secs_float
     0.03333333333333333
     """
 
-    num: int
+    num: int = 0
     den: int = 1
 
     def __post_init__(self) -> None:
-        num, den = _int_pair(self.num, self.den, "Duration")
+        num, den = _fit_int64(*_int_pair(self.num, self.den, "Duration"), "Duration")
         object.__setattr__(self, "num", num)
         object.__setattr__(self, "den", den)
 
@@ -118,23 +261,75 @@ class Duration:
     def from_secs(cls, secs: RationalLike) -> Duration:
         """Make a duration from seconds (int, Fraction, or float; never truncated).
 
-        A float is converted to the nearest rational with a denominator of at
-        most 10**9. Pass a :class:`fractions.Fraction` for exact values such as 1/30.
+        A float becomes the simplest rational that is the same float (denominator at
+        most 10**9 where possible). Pass a :class:`fractions.Fraction` for exact
+        values such as 1/30. The official ``from_secs`` truncates to whole seconds.
         """
         return cls(*_parse_ratio(secs, "secs"))
 
     @classmethod
     def from_msecs(cls, msecs: RationalLike) -> Duration:
-        """Make a duration from milliseconds; integers are stored as ``msecs/1000``."""
+        """Make a duration from milliseconds; integers are stored as ``msecs/1000``.
+
+        Not truncated: ``from_msecs(1000 / 30)`` is 1/30 s, where the official
+        package stores 33/1000.
+        """
         num, den = _parse_ratio(msecs, "msecs")
-        return cls(num, den * 1000)
+        return cls(*_fit_int64(num, den * 1000, "msecs"))
 
     @classmethod
     def from_usecs(cls, usecs: RationalLike) -> Duration:
         """Make a duration from microseconds; integers are stored as ``usecs/1000000``."""
         num, den = _parse_ratio(usecs, "usecs")
-        return cls(num, den * 1_000_000)
+        return cls(*_fit_int64(num, den * 1_000_000, "usecs"))
 
+    # -- the official package's private constructors, which client code calls ---------
+    @classmethod
+    def _from_num_den(cls, num: int, den: int) -> Duration:
+        """``isx.Duration._from_num_den``: the same as ``Duration(num, den)``."""
+        return cls(num, den)
+
+    @classmethod
+    def _from_secs_float(cls, flt: float, max_denominator: int = 1_000_000_000) -> Duration:
+        """``isx.Duration._from_secs_float``: the nearest rational with ``den <= max_denominator``.
+
+        The official semantics (``Fraction(flt).limit_denominator(max_denominator)``,
+        e.g. 0.09364790469408035 -> 12569209/134217728, or 3/32 with
+        ``max_denominator=100``), except that a result that is off by more than one
+        part in ``max_denominator`` (a non-zero value that becomes 0, or 7e-10 s that
+        becomes 1e-9 s) is refused, as are NaN and infinities, where the official
+        package stores them silently.
+        """
+        if isinstance(max_denominator, (bool, np.bool_)) or not isinstance(max_denominator, numbers.Integral):
+            msg = f"max_denominator must be an integer, got {max_denominator!r}"
+            raise TypeError(msg)
+        if not 1 <= int(max_denominator) <= INT64_MAX:
+            msg = f"max_denominator must be between 1 and 2**63 - 1, got {max_denominator!r}"
+            raise ValueError(msg)
+        if isinstance(flt, (bool, np.bool_)) or not isinstance(flt, numbers.Real):
+            msg = f"flt must be a number of seconds, got {flt!r}"
+            raise TypeError(msg)
+        value = float(flt)
+        if not math.isfinite(value):
+            msg = f"flt must be a finite number of seconds, got {value!r}"
+            raise ValueError(msg)
+        exact = Fraction(value)
+        frac = exact.limit_denominator(int(max_denominator))
+        if abs(frac - exact) * int(max_denominator) > abs(exact):
+            msg = (
+                f"flt = {value!r} s becomes {frac} s with max_denominator={max_denominator}, off by more than "
+                f"one part in {max_denominator}; expected a larger max_denominator, or use "
+                f"Duration.from_secs({value!r}) for the simplest rational that equals it"
+            )
+            raise ValueError(msg)
+        return cls(*_fit_int64(frac.numerator, frac.denominator, "flt"))
+
+    @property
+    def _impl(self) -> Duration:
+        """The official ``_impl`` ratio, read only (``d._impl.num``, ``d._impl.den``)."""
+        return self
+
+    # -- conversions -------------------------------------------------------------------
     def to_fraction(self) -> Fraction:
         """The exact value in seconds."""
         return Fraction(self.num, self.den)
@@ -149,11 +344,11 @@ class Duration:
         return int(self.to_fraction())
 
     def to_msecs(self) -> int:
-        """Whole milliseconds (truncated, as the official ``to_msecs``)."""
+        """Whole milliseconds (truncated, as the official ``to_msecs``, but computed exactly)."""
         return int(self.to_fraction() * 1000)
 
     def to_usecs(self) -> int:
-        """Microseconds, rounded to the nearest (as the official ``to_usecs``)."""
+        """Microseconds, rounded to the nearest (as the official ``to_usecs``, but computed exactly)."""
         return round(self.to_fraction() * 1_000_000)
 
     def to_dict(self) -> dict[str, int]:
@@ -180,6 +375,7 @@ class Duration:
         return f"Duration({self.num}, {self.den})"
 
     def __str__(self) -> str:
+        """Seconds as the official package prints them: ``0.05s``."""
         return f"{self.secs_float}s"
 
 
@@ -198,8 +394,11 @@ class Time:
 
     Examples
     --------
-    >>> Time(Duration(1700000000123, 1000), utc_offset=-28800).to_datetime()
+    >>> t = Time(Duration(1700000000123, 1000), utc_offset=-28800)
+    >>> t.to_datetime()
     datetime.datetime(2023, 11, 14, 14, 13, 20, 123000)
+    >>> print(t)
+    2023-11-14 14:13:20.123000
     """
 
     secs_since_epoch: Duration = field(default_factory=lambda: Duration(0, 1))
@@ -233,6 +432,21 @@ class Time:
         frac = Fraction(usecs, 1_000_000)
         return cls(Duration(frac.numerator, frac.denominator), utc_offset)
 
+    # -- the official package's private names, which client code calls -----------------
+    @classmethod
+    def _from_secs_since_epoch(cls, secs_since_epoch: Duration, utc_offset: int = 0) -> Time:
+        """``isx.Time._from_secs_since_epoch``: the same as ``Time(secs_since_epoch, utc_offset)``."""
+        return cls(secs_since_epoch, utc_offset)
+
+    def _to_secs_since_epoch(self) -> Duration:
+        """``isx.Time._to_secs_since_epoch``: the :attr:`secs_since_epoch` duration."""
+        return self.secs_since_epoch
+
+    @property
+    def _impl(self) -> Time:
+        """The official ``_impl`` record, read only (``t._impl.secs_since_epoch``, ``t._impl.utc_offset``)."""
+        return self
+
     def to_datetime(self) -> _dt.datetime:
         """Local wall time as a naive datetime (epoch seconds plus the UTC offset), as the official API."""
         usecs = round((self.secs_since_epoch.to_fraction() + self.utc_offset) * 1_000_000)
@@ -244,8 +458,8 @@ class Time:
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> Time:
-        """Inverse of :meth:`to_dict`."""
-        return cls(Duration.from_dict(obj["secsSinceEpoch"]), int(obj["utcOffset"]))
+        """Inverse of :meth:`to_dict`; ``utcOffset`` must be an integer (not ``"5"`` or ``5.0``)."""
+        return cls(Duration(*_parse_ratio(obj["secsSinceEpoch"], "secsSinceEpoch")), obj["utcOffset"])
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Time):
@@ -257,6 +471,13 @@ class Time:
 
     def __repr__(self) -> str:
         return f"Time({self.secs_since_epoch!r}, utc_offset={self.utc_offset})"
+
+    def __str__(self) -> str:
+        """Local wall time as the official package prints it: ``2023-11-14 14:13:20.123000``."""
+        try:
+            return str(self.to_datetime())
+        except OverflowError:  # beyond datetime's years 1..9999
+            return f"{self.secs_since_epoch} since 1970-01-01 00:00:00 UTC (utc_offset={self.utc_offset}s)"
 
 
 def _index_list(values: Iterable[Any], name: str, num_samples: int) -> list[int]:
@@ -271,6 +492,17 @@ def _index_list(values: Iterable[Any], name: str, num_samples: int) -> list[int]
             raise ValueError(msg)
         out.append(v)
     return out
+
+
+def _outside_ranges(indices: list[int], ranges: tuple[tuple[int, int], ...]) -> list[int]:
+    """The indices that fall in none of the sorted, disjoint inclusive ``ranges``."""
+    firsts = [first for first, _ in ranges]
+    kept = []
+    for i in indices:
+        k = bisect_right(firsts, i) - 1
+        if k < 0 or i > ranges[k][1]:
+            kept.append(i)
+    return kept
 
 
 def _parse_cropped(cropped: Iterable[Any], num_samples: int) -> tuple[tuple[int, int], ...]:
@@ -356,8 +588,8 @@ class Timing:
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
             msg = f"num_samples must be an integer, got {n!r}"
             raise TypeError(msg)
-        if n < 0:
-            msg = f"num_samples must be >= 0, got {n}"
+        if not 0 <= n <= UINT64_MAX:
+            msg = f"num_samples must be >= 0 and fit the footer's unsigned 64-bit numTimes, got {_short_int(int(n))}"
             raise ValueError(msg)
         n = int(n)
         period = self.period
@@ -370,9 +602,9 @@ class Timing:
         if not isinstance(start, Time):
             start = Time(start)
         cropped = _parse_cropped(self.cropped, n)
-        in_cropped = {i for a, b in cropped for i in range(a, b + 1)}
-        blank = sorted(set(_index_list(self.blank, "blank", n)) - in_cropped)
-        dropped = sorted(set(_index_list(self.dropped, "dropped", n)) - in_cropped - set(blank))
+        # Ranges stay ranges: membership by bisection, never a set of every cropped index.
+        blank = sorted(set(_outside_ranges(_index_list(self.blank, "blank", n), cropped)))
+        dropped = sorted(set(_outside_ranges(_index_list(self.dropped, "dropped", n), cropped)) - set(blank))
         object.__setattr__(self, "num_samples", n)
         object.__setattr__(self, "period", period)
         object.__setattr__(self, "start", start)
@@ -401,10 +633,26 @@ class Timing:
         return self.num_samples - len(self.dropped) - len(self.blank) - cropped
 
     @property
+    def end_secs_since_epoch(self) -> Fraction:
+        """Exact end of the recording in seconds since the epoch, ``start + period * num_samples``.
+
+        Unbounded: unlike :attr:`end`, it need not fit a footer rational.
+        """
+        return self.start.secs_since_epoch.to_fraction() + self.period.to_fraction() * self.num_samples
+
+    @property
     def end(self) -> Time:
-        """Exact end of the recording: ``start + period * num_samples``."""
-        secs = self.start.secs_since_epoch.to_fraction() + self.period.to_fraction() * self.num_samples
-        return Time(Duration(secs.numerator, secs.denominator), self.start.utc_offset)
+        """Exact end of the recording: ``start + period * num_samples``.
+
+        Raises
+        ------
+        ValueError
+            If the exact end does not fit a footer rational (64-bit parts in lowest
+            terms); :attr:`end_secs_since_epoch` gives it as a Fraction.
+        """
+        secs = self.end_secs_since_epoch
+        num, den = _fit_int64(secs.numerator, secs.denominator, "the end time (start + period * num_samples)")
+        return Time(Duration(num, den), self.start.utc_offset)
 
     def get_offsets_since_start(self) -> list[Duration]:
         """Offset of each sample from the start, exact."""
@@ -429,14 +677,23 @@ class Timing:
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> Timing:
-        """Inverse of :meth:`to_dict`; missing index lists are empty, as the official reader takes them."""
+        """Inverse of :meth:`to_dict`; missing index lists are empty, as the official reader takes them.
+
+        Strict about types: ``numTimes`` must be an integer (not ``"5"`` or ``5.9``)
+        and the index lists arrays; cropped ranges stay ranges whatever ``numTimes`` is.
+        """
+        lists = {}
+        for key in ("dropped", "cropped", "blank"):
+            value = obj.get(key)
+            if value is not None and not isinstance(value, (list, tuple)):
+                msg = f"timingInfo.{key} must be an array, got {value!r}"
+                raise TypeError(msg)
+            lists[key] = tuple(value or ())
         return cls(
-            num_samples=int(obj["numTimes"]),
-            period=Duration.from_dict(obj["period"]),
+            num_samples=_require_int(obj["numTimes"], "timingInfo.numTimes"),
+            period=Duration(*_parse_ratio(obj["period"], "timingInfo.period")),
             start=Time.from_dict(obj["start"]),
-            dropped=tuple(obj.get("dropped") or ()),
-            cropped=tuple(obj.get("cropped") or ()),
-            blank=tuple(obj.get("blank") or ()),
+            **lists,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -456,6 +713,13 @@ class Timing:
             if getattr(self, name):
                 parts.append(f"{name}={getattr(self, name)!r}")
         return f"Timing({', '.join(parts)})"
+
+    def __str__(self) -> str:
+        """As the official package prints it: ``Timing(num_samples=3, period=0.05s, start=..., dropped=[], ...)``."""
+        return (
+            f"Timing(num_samples={self.num_samples}, period={self.period}, start={self.start}, "
+            f"dropped={list(self.dropped)}, cropped={list(self.cropped)}, blank={list(self.blank)})"
+        )
 
 
 def _fraction_pair(value: Any, name: str) -> tuple[Fraction, Fraction]:
@@ -500,8 +764,8 @@ class Spacing:
             msg = f"num_pixels must be a (rows, cols) pair, got {self.num_pixels!r}"
             raise ValueError(msg) from None
         for v in (rows, cols):
-            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < 0:
-                msg = f"num_pixels must be a pair of integers >= 0, got {self.num_pixels!r}"
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or not 0 <= v <= UINT64_MAX:
+                msg = f"num_pixels must be a pair of integers >= 0 (unsigned 64-bit), got {self.num_pixels!r}"
                 raise ValueError(msg)
         pixel_size = _fraction_pair(self.pixel_size, "pixel_size")
         if min(pixel_size) <= 0:
@@ -520,12 +784,24 @@ class Spacing:
             "topLeft": {"x": _ratio_dict(tx.numerator, tx.denominator), "y": _ratio_dict(ty.numerator, ty.denominator)},
         }
 
+    @property
+    def _pixel_coordinates(self) -> np.ndarray:
+        """``isx.Spacing._pixel_coordinates``: ``[left, top, num_cols, num_rows]`` in pixels.
+
+        ``left`` and ``top`` are the top-left corner divided by the pixel width and
+        height, rounded half to even as the official package does, but from the exact
+        rationals rather than floats.
+        """
+        (height, width), (top, left) = self.pixel_size, self.top_left
+        rows, cols = self.num_pixels
+        return np.array([round(left / width), round(top / height), cols, rows]).astype(int)
+
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> Spacing:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; pixel counts must be integers (not ``"5"`` or ``5.0``)."""
         num, size, top = obj["numPixels"], obj["pixelSize"], obj["topLeft"]
         return cls(
-            num_pixels=(int(num["y"]), int(num["x"])),
+            num_pixels=(_require_int(num["y"], "numPixels.y"), _require_int(num["x"], "numPixels.x")),
             pixel_size=(Fraction(*_parse_ratio(size["y"], "pixelSize.y")), Fraction(*_parse_ratio(size["x"], "pixelSize.x"))),
             top_left=(Fraction(*_parse_ratio(top["y"], "topLeft.y")), Fraction(*_parse_ratio(top["x"], "topLeft.x"))),
         )
@@ -540,3 +816,14 @@ class Spacing:
 
     def __repr__(self) -> str:
         return f"Spacing(num_pixels={self.num_pixels}, pixel_size={self.pixel_size!r}, top_left={self.top_left!r})"
+
+    def __str__(self) -> str:
+        """The official text ``Spacing(num_pixels=(rows, cols)`` followed by the sizes in microns.
+
+        The official package prints only the pixel counts, since its spacing is always
+        3 um pixels at the origin; ours can be anything, so it says so:
+        ``Spacing(num_pixels=(4, 5), pixel_size=(3.0um, 3.0um), top_left=(0.0um, 0.0um))``.
+        """
+        size = ", ".join(f"{float(v)}um" for v in self.pixel_size)
+        top = ", ".join(f"{float(v)}um" for v in self.top_left)
+        return f"Spacing(num_pixels={self.num_pixels}, pixel_size=({size}), top_left=({top}))"
