@@ -295,7 +295,7 @@ class _Builder:
             return self.planes[key]
         if self.device is None:
             self.device = self.nwbfile.create_device(
-                name="Microscope", description="Inscopix microscope that recorded the .isxd data", manufacturer="Inscopix"
+                name="Microscope", description="Inscopix microscope that recorded the .isxd data"
             )
         (size_y, size_x), (top_y, top_x) = spacing.pixel_size, spacing.top_left
         rows, cols = spacing.num_pixels
@@ -320,6 +320,11 @@ class _Builder:
         )
         self.planes[key] = plane
         return plane
+
+
+def _text(values: Sequence[str]) -> Any:
+    """A text column hdmf can type even when it is empty."""
+    return list(values) if values else np.zeros(0, dtype=str)
 
 
 def _footer_note(f: IsxdFile) -> str:
@@ -371,8 +376,8 @@ def _add_cell_set(b: _Builder, f: CellSetFile) -> None:
             description="Footprint of each cell (float32), indexed [cell, x, y]",
             data=_streamed(f.footprints.transpose(0, 2, 1), b.compute_kwargs, b.compression),
         ),
-        VectorData(name="cell_name", description="Cell name in the .isxd cell set", data=names),
-        VectorData(name="status", description="Cell status: 'accepted', 'undecided' or 'rejected'", data=statuses),
+        VectorData(name="cell_name", description="Cell name in the .isxd cell set", data=_text(names)),
+        VectorData(name="status", description="Cell status: 'accepted', 'undecided' or 'rejected'", data=_text(statuses)),
     ]
     segmentation = PlaneSegmentation(
         name=b.unique("PlaneSegmentation"),
@@ -423,7 +428,7 @@ def _add_event_set(b: _Builder, f: EventSetFile) -> None:
             name=f"{name}_cells",
             description=f"Cells of the Inscopix event set {os.path.basename(f.path)}, in index order",
             id=list(range(len(names))),
-            columns=[VectorData(name="cell_name", description="Cell name in the .isxd event set", data=list(names))],
+            columns=[VectorData(name="cell_name", description="Cell name in the .isxd event set", data=_text(names))],
         )
         b.ophys().add(table)
         where = f"processing/ophys/{name}_cells"
