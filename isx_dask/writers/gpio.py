@@ -29,7 +29,7 @@ from __future__ import annotations
 import numbers
 import os
 import textwrap
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
@@ -316,13 +316,15 @@ data : sequence of (offsets, values) pairs, or array of shape (num_channels, num
     array with every sample of every channel, sample ``i`` stored at offset
     ``round(i * period)`` us. Values must be finite."""
 
-_DOC_COMMON = """\
+_DOC_TIMING = """\
 timing : Timing
     Start, period and number of samples of the recording; required unless
     ``metadata_from`` gives it. The official reader gets it back exactly.
     Dropped, cropped and blank samples cannot be stored (leave the values
     of missing samples out instead); the period of dense input must be at
-    least 1 us.
+    least 1 us."""
+
+_DOC_COMMON = """\
 signal_types : sequence of {'sparse', 'dense', 0, 1}, optional
     Per channel: ``'sparse'`` (a value at each change, as TTL lines) or
     ``'dense'`` (a value at every sample). Defaults to sparse for sparse
@@ -421,6 +423,20 @@ def _write(
     )
 
 
+@overload
+def write_gpio_set(
+    data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
+    signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
+    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> None: ...
+@overload
+def write_gpio_set(
+    data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
+    signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
+    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed: ...
+
+
 def write_gpio_set(
     data: Any,
     path: PathLike,
@@ -442,6 +458,7 @@ def write_gpio_set(
     {data}
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
+    {timing}
     channel_names : sequence of str
         One unique name per channel, at most 255 UTF-8 bytes, no NUL.
         Required unless ``metadata_from`` is a GPIO set.
@@ -493,6 +510,20 @@ def write_gpio_set(
     )
 
 
+@overload
+def write_imu_set(
+    data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
+    signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
+    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> None: ...
+@overload
+def write_imu_set(
+    data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
+    signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
+    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed: ...
+
+
 def write_imu_set(
     data: Any,
     path: PathLike,
@@ -512,16 +543,18 @@ def write_imu_set(
     The channels are, in this order, ``Acc x, Acc y, Acc z, Ori yaw, Ori pitch,
     Ori roll, Mag x, Mag y, Mag z``, in the units the official importer stores:
     accelerometer in raw sensor units (16384 per g; the official CSV export
-    divides them by 16384), orientation in radians, magnetometer raw. The
-    first six channels share their sample offsets, and so do the last three
-    (the official CSV export writes each group side by side on one row per
-    sample); with dense input every channel has every sample.
+    divides them by 16384), orientation as the sensor's S4.11 fixed-point
+    values over 2048 (radians), magnetometer raw. The first six channels
+    share their sample offsets, and so do the last three (the official CSV
+    export writes each group side by side on one row per sample); with dense
+    input every channel has every sample.
 
     Parameters
     ----------
     {data}
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
+    {timing}
     channel_names : sequence of str, optional
         Nine unique names; defaults to the official names above.
     {common}
@@ -552,7 +585,9 @@ def write_imu_set(
 
 for _func in (write_gpio_set, write_imu_set):
     _func.__doc__ = (_func.__doc__ or "").format(
-        data=textwrap.indent(_DOC_DATA, " " * 4).lstrip(), common=textwrap.indent(_DOC_COMMON, " " * 4).lstrip()
+        data=textwrap.indent(_DOC_DATA, " " * 4).lstrip(),
+        timing=textwrap.indent(_DOC_TIMING, " " * 4).lstrip(),
+        common=textwrap.indent(_DOC_COMMON, " " * 4).lstrip()
     )
 
 
