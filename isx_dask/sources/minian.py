@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
@@ -34,7 +35,10 @@ def _open_variable(xr: Any, root: str, name: str, required: bool) -> Any:
     separate = os.path.join(root, f"{name}.zarr")
     store = separate if os.path.isdir(separate) else root
     try:
-        ds = xr.open_zarr(store)
+        with warnings.catch_warnings():
+            # A store without consolidated metadata opens all the same; the warning says only that.
+            warnings.filterwarnings("ignore", message="Failed to open Zarr store with consolidated metadata", category=RuntimeWarning)
+            ds = xr.open_zarr(store)
     except (OSError, ValueError, KeyError) as err:
         if not required:
             return None
