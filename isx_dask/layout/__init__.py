@@ -119,16 +119,40 @@ def decode_trailer(file_size: int, last8: bytes) -> tuple[int, int]:
     return data_size, json_size
 
 
+def _refuse_constant(name: str) -> Any:
+    msg = f"footer JSON holds {name}, which the official reader rejects"
+    raise IsxdFormatError(msg)
+
+
 def parse_footer_json(text: bytes) -> dict[str, Any]:
-    """Parse footer bytes (up to the first NUL, as the official reader does)."""
+    """Parse footer bytes (up to the first NUL, as the official reader does).
+
+    Raises
+    ------
+    IsxdFormatError
+        If the text is not UTF-8 JSON, holds ``NaN``/``Infinity`` (the official
+        reader rejects them), nests too deeply, holds an integer too long to
+        convert, or is not an object with a ``type`` key.
+    """
     text = text.split(b"\x00", 1)[0]
     try:
-        metadata = json.loads(text.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        metadata = json.loads(text.decode("utf-8-sig"), parse_constant=_refuse_constant)
+    except IsxdFormatError:
+        raise
+    except RecursionError:
+        msg = "footer JSON nests too deeply to be an .isxd footer"
+        raise IsxdFormatError(msg) from None
+    except (UnicodeDecodeError, ValueError) as err:  # JSONDecodeError, too-long integers
         msg = f"footer is not valid JSON: {err}"
         raise IsxdFormatError(msg) from None
     if not isinstance(metadata, dict) or "type" not in metadata:
         msg = "footer JSON has no 'type' key: not an .isxd file"
+        raise IsxdFormatError(msg)
+    kind = metadata["type"]
+    if isinstance(kind, float) and kind.is_integer():  # the official reader truncates numbers
+        kind = metadata["type"] = int(kind)
+    if isinstance(kind, bool) or not isinstance(kind, int) or not 0 <= kind <= 2**63 - 1:
+        msg = f"footer key 'type' must be a data set type code (an integer), got {kind!r:.80}"
         raise IsxdFormatError(msg)
     return metadata
 

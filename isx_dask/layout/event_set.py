@@ -222,33 +222,43 @@ def parse_event_set_footer(metadata: Mapping[str, Any]) -> EventSetHeader:
     if metadata.get("fileType") != 1:
         msg = f"event set fileType must be 1 (events layout V2), got {metadata.get('fileType')!r}"
         raise IsxdFormatError(msg)
+    from .fields import INT64_MAX, UINT64_MAX, footer_int, footer_ratio, parse_time
+
     version = metadata.get("fileVersion")
-    if not isinstance(version, int) or version < 1:
-        msg = f"event set fileVersion must be an integer >= 1, got {version!r}"
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        msg = f"event set fileVersion must be an integer >= 1, got {version!r:.80}"
         raise IsxdFormatError(msg)
-    try:
-        times = metadata["global times"]
-        if not isinstance(times, list) or len(times) != 2:
-            msg = f"'global times' must hold [start, end], got {times!r}"
+    for key in ("global times", "channel list", "signalSteps", "signalTypes", "numSamples", "startOffsets"):
+        if key not in metadata:
+            msg = f"event set footer has no {key!r}"
             raise IsxdFormatError(msg)
-        start, end = Time.from_dict(times[0]), Time.from_dict(times[1])
-        names = tuple(str(n) for n in _list(metadata, "channel list"))
-        steps = [Duration.from_dict(s) for s in _list(metadata, "signalSteps")]
-        types = _list(metadata, "signalTypes")
-        num_events = tuple(int(n) for n in _list(metadata, "numSamples"))
-        start_offsets = tuple(int(n) for n in _list(metadata, "startOffsets"))
-    except (KeyError, TypeError, ValueError) as err:
-        if isinstance(err, IsxdFormatError):
-            raise
-        msg = f"event set footer is missing or has a malformed key: {err!r}"
-        raise IsxdFormatError(msg) from None
+    times = metadata["global times"]
+    if not isinstance(times, list) or len(times) != 2:
+        msg = f"'global times' must hold [start, end], got {times!r:.80}"
+        raise IsxdFormatError(msg)
+    start, end = parse_time(times[0], "global times[0]"), parse_time(times[1], "global times[1]")
+    channels = _list(metadata, "channel list")
+    if not all(isinstance(n, str) for n in channels):
+        msg = "event set footer key 'channel list' must hold only strings (the cell names)"
+        raise IsxdFormatError(msg)
+    names = tuple(channels)
+    steps = [Duration(*footer_ratio(s, f"signalSteps[{k}]")) for k, s in enumerate(_list(metadata, "signalSteps"))]
+    types = _list(metadata, "signalTypes")
+    num_events = tuple(footer_int(n, f"numSamples[{k}]", maximum=UINT64_MAX) for k, n in enumerate(_list(metadata, "numSamples")))
+    start_offsets = tuple(
+        footer_int(n, f"startOffsets[{k}]", maximum=UINT64_MAX) for k, n in enumerate(_list(metadata, "startOffsets"))
+    )
     if len(steps) < len(names) or len(types) < len(names):
         msg = (
             f"event set footer has {len(names)} channels but only {len(steps)} signalSteps and "
             f"{len(types)} signalTypes; expected at least one of each per channel"
         )
         raise IsxdFormatError(msg)
-    return EventSetHeader(names, reconstruct_timing(start, end, steps), end, num_events, start_offsets)
+    timing = reconstruct_timing(start, end, steps)
+    if timing.num_samples > INT64_MAX:
+        msg = f"event set footer implies {timing.num_samples} samples (from its start, end and signal steps): more than 64 bits hold"
+        raise IsxdFormatError(msg)
+    return EventSetHeader(names, timing, end, num_events, start_offsets)
 
 
 def _list(metadata: Mapping[str, Any], key: str) -> list[Any]:

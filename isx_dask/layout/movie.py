@@ -22,6 +22,8 @@ __all__ = [
     "movie_footer",
     "parse_movie_footer",
     "stored_frame_indices",
+    "stored_frames_region",
+    "stored_indices_of",
 ]
 
 #: Supported pixel types and their footer ``dataType`` codes.
@@ -54,6 +56,31 @@ def stored_frame_indices(timing: Timing) -> np.ndarray:
     stored = np.cumsum(mask, dtype=np.int64) - 1
     stored[~mask] = -1
     return stored
+
+
+def stored_indices_of(invalid: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Stored frame number of each time index in ``times``, or -1 where the frame is not stored.
+
+    Parameters
+    ----------
+    invalid : numpy.ndarray
+        Sorted, disjoint, inclusive ``(first, last)`` rows of invalid indices
+        (:func:`isx_dask.layout.fields.invalid_intervals`).
+    times : numpy.ndarray
+        Time indices (int64).
+
+    Memory and time grow with ``len(times)`` and ``len(invalid)``, never with ``num_samples``.
+    """
+    times = np.asarray(times, dtype=np.int64)
+    if len(invalid) == 0:
+        return times.copy()
+    lengths = invalid[:, 1] - invalid[:, 0] + 1
+    before = np.concatenate([[0], np.cumsum(lengths)])
+    k = np.searchsorted(invalid[:, 0], times, side="right")
+    inside = (k > 0) & (times <= invalid[np.clip(k - 1, 0, None), 1])
+    out: np.ndarray = times - before[k]
+    out[inside] = -1
+    return out
 
 
 class MovieLayout:
@@ -151,20 +178,71 @@ def parse_movie_footer(metadata: Mapping[str, Any]) -> MovieLayout:
     IsxdFormatError
         If it is not a movie or image footer, or a required key is missing.
     """
+    from .fields import footer_int, parse_spacing_info, parse_timing_info
+
     kind = metadata.get("type")
     if kind not in (DataSetType.MOVIE, DataSetType.IMAGE):
         msg = f"expected a movie or image (type 0 or 4), got type {kind!r}"
         raise IsxdFormatError(msg)
-    try:
-        timing = Timing.from_dict(metadata["timingInfo"])
-        spacing = Spacing.from_dict(metadata["spacingInfo"])
-        code = metadata["dataType"]
-    except (KeyError, TypeError, ValueError) as err:
-        msg = f"movie footer is missing or has a malformed key: {err!r}"
-        raise IsxdFormatError(msg) from None
-    if code not in _CODE_TO_DTYPE:
-        msg = f"movie dataType {code!r} is not supported; expected 0 (uint16), 1 (float32) or 2 (uint8)"
+    for key in ("timingInfo", "spacingInfo", "dataType"):
+        if key not in metadata:
+            msg = f"movie footer has no {key!r}"
+            raise IsxdFormatError(msg)
+    timing = parse_timing_info(metadata["timingInfo"])
+    spacing = parse_spacing_info(metadata["spacingInfo"])
+    code = metadata["dataType"]
+    if isinstance(code, bool) or not isinstance(code, (int, float)) or code not in _CODE_TO_DTYPE:
+        msg = f"movie dataType {code!r:.80} is not supported; expected 0 (uint16), 1 (float32) or 2 (uint8)"
         raise IsxdFormatError(msg)
     # The official reader ignores hasFrameHeaderFooter in files without a fileVersion.
-    hhf = bool(metadata.get("hasFrameHeaderFooter", False)) if metadata.get("fileVersion", 0) >= 1 else False
-    return MovieLayout(timing, spacing, _CODE_TO_DTYPE[code], hhf)
+    version = footer_int(metadata["fileVersion"], "fileVersion") if "fileVersion" in metadata else 0
+    hhf = False
+    if version >= 1:
+        flag = metadata.get("hasFrameHeaderFooter")
+        if not isinstance(flag, bool):
+            msg = f"movie footer key 'hasFrameHeaderFooter' must be true or false when fileVersion >= 1, got {flag!r:.80}"
+            raise IsxdFormatError(msg)
+        hhf = flag
+    try:
+        return MovieLayout(timing, spacing, _CODE_TO_DTYPE[int(code)], hhf)
+    except ValueError as err:  # frame headers on a non-uint16 movie
+        raise IsxdFormatError(str(err)) from None
+
+
+def stored_frames_region(layout: MovieLayout, start_frame: int, num_frames: int) -> tuple[np.ndarray, ArrayLayout, tuple[int, int]]:
+    """Where the frames of time indices ``start_frame .. start_frame + num_frames - 1`` are stored.
+
+    Frames at dropped, cropped or blank indices are not stored.
+
+    Parameters
+    ----------
+    layout : MovieLayout
+        The movie.
+    start_frame, num_frames : int
+        First time index and number of frames (``0 <= start_frame <= num_samples - num_frames``).
+
+    Returns
+    -------
+    kept : numpy.ndarray
+        Positions, within the ``num_frames`` frames, of those that are stored.
+    region : ArrayLayout
+        Where those stored frames live, as a ``(len(kept), rows, cols)`` array.
+    stored : tuple of int
+        ``(first, stop)``: the range of stored-frame numbers they occupy.
+
+    Raises
+    ------
+    ValueError
+        If the frames do not fit in the movie's time indices.
+    """
+    num_samples = layout.timing.num_samples
+    if not (0 <= num_frames and 0 <= start_frame <= num_samples - num_frames):
+        msg = f"start_frame={start_frame} with {num_frames} frames does not fit in the movie's {num_samples} samples"
+        raise ValueError(msg)
+    valid = layout.timing.get_valid_samples_mask()
+    first = int(np.count_nonzero(valid[:start_frame]))
+    kept = np.flatnonzero(valid[start_frame : start_frame + num_frames])
+    whole = layout.frames()
+    count = int(kept.size)
+    region = ArrayLayout(whole.offset + first * whole.strides[0], (count,) + whole.shape[1:], whole.dtype, whole.strides)
+    return kept, region, (first, first + count)

@@ -318,20 +318,22 @@ def parse_vessel_set_footer(metadata: Mapping[str, Any], data_size: int) -> Vess
     if metadata.get("type") != DataSetType.VESSEL_SET:
         msg = f"expected a vessel set (type 8), got type {metadata.get('type')!r}"
         raise IsxdFormatError(msg)
-    try:
-        timing = Timing.from_dict(metadata["timingInfo"])
-        spacing = Spacing.from_dict(metadata["spacingInfo"])
-        names = metadata["VesselNames"]
-        statuses = metadata["VesselStatuses"]
-        version = metadata["fileVersion"]
-    except (KeyError, TypeError, ValueError) as err:
-        msg = f"vessel set footer is missing or has a malformed key: {err!r}"
-        raise IsxdFormatError(msg) from None
+    from .fields import footer_int, parse_spacing_info, parse_timing_info
+
+    for key in ("timingInfo", "spacingInfo", "VesselNames", "VesselStatuses", "fileVersion"):
+        if key not in metadata:
+            msg = f"vessel set footer has no {key!r}"
+            raise IsxdFormatError(msg)
+    timing = parse_timing_info(metadata["timingInfo"])
+    spacing = parse_spacing_info(metadata["spacingInfo"])
+    names = metadata["VesselNames"]
+    statuses = metadata["VesselStatuses"]
+    version = metadata["fileVersion"]
     try:
         text = metadata["extraProperties"]["idps"]["vesselset"]["type"]
     except (KeyError, TypeError):
         text = None
-    if not isinstance(version, (int, float)) or version < 5 or not isinstance(text, str):
+    if isinstance(version, bool) or not isinstance(version, (int, float)) or version < 5 or not isinstance(text, str):
         msg = "vessel set footer needs fileVersion >= 5 and a string extraProperties.idps.vesselset.type"
         raise IsxdFormatError(msg)
     if not isinstance(names, list) or not isinstance(statuses, list) or len(statuses) < len(names):
@@ -343,14 +345,25 @@ def parse_vessel_set_footer(metadata: Mapping[str, Any], data_size: int) -> Vess
     sizes = metadata.get("VesselCorrelationSizes") if vessel_type == "rbc velocity" else None
     shapes = None
     if sizes is not None:
-        try:
-            shapes = [(int(h), int(w)) for w, h in sizes[:n]]
-        except (TypeError, ValueError):
-            msg = f"VesselCorrelationSizes must hold [cols, rows] pairs, got {sizes!r}"
-            raise IsxdFormatError(msg) from None
+        if not isinstance(sizes, list) or not all(isinstance(p, list) and len(p) == 2 for p in sizes[:n]):
+            msg = f"VesselCorrelationSizes must hold [cols, rows] pairs, got {sizes!r:.80}"
+            raise IsxdFormatError(msg)
+        shapes = [
+            (footer_int(h, f"VesselCorrelationSizes[{k}] rows"), footer_int(w, f"VesselCorrelationSizes[{k}] cols"))
+            for k, (w, h) in enumerate(sizes[:n])
+        ]
         if len(shapes) != n:
             msg = f"VesselCorrelationSizes has {len(sizes)} entries for {n} vessels"
             raise IsxdFormatError(msg)
+    # Each record needs at least its line points and trace: refuse a count the data cannot hold
+    # before building per-vessel offsets.
+    min_record = 16 * _POINTS[vessel_type] + 4 * timing.num_samples
+    if n and n * min_record > data_size:
+        msg = (
+            f"Number of vessels in header does not match number of vessels in file: {n} vessels need at "
+            f"least {n * min_record} data bytes, the file holds {data_size}"
+        )
+        raise IsxdFormatError(msg)
     layout = VesselSetLayout(timing, spacing, vessel_type, n, shapes, has_second_trace=second_key in metadata or n == 0)
     if layout.data_size != data_size:
         msg = (

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..layout.cell_set import CellSetLayout, parse_cell_set_footer
-from ._file import IsxdFile, lazy_array, read_array
+from ._file import IsxdFile, describe_period, describe_pixel_size
 
 __all__ = ["CellSetFile"]
 
@@ -31,6 +31,7 @@ class CellSetFile(IsxdFile):
     def _check(self) -> None:
         self.layout: CellSetLayout
         self.layout, self.names, self.statuses = parse_cell_set_footer(self.metadata, self.data_size)
+        self._timing = self.layout.timing
 
     @property
     def num_cells(self) -> int:
@@ -39,11 +40,11 @@ class CellSetFile(IsxdFile):
 
     def footprints_to_dask(self, chunks: Any = None) -> Any:
         """The footprints as a Dask array; ``chunks`` defaults to about 64 MiB along cells."""
-        return lazy_array(self.path, self.layout.footprints(), "footprints", chunks)
+        return self._lazy(self.layout.footprints(), "footprints", chunks)
 
     def traces_to_dask(self, chunks: Any = None) -> Any:
         """The traces as a Dask array; ``chunks`` defaults to about 64 MiB along cells."""
-        return lazy_array(self.path, self.layout.traces(), "traces", chunks)
+        return self._lazy(self.layout.traces(), "traces", chunks)
 
     @property
     def footprints(self) -> Any:
@@ -68,17 +69,29 @@ class CellSetFile(IsxdFile):
     def get_footprint(self, index: int) -> np.ndarray:
         """Footprint of cell ``index`` as a ``(rows, cols)`` float32 array."""
         i = self._index(index)
-        footprint: np.ndarray = read_array(self.path, self.layout.footprints(), (slice(i, i + 1), slice(None), slice(None)))[0]
+        footprint: np.ndarray = self._read(self.layout.footprints(), (slice(i, i + 1), slice(None), slice(None)))[0]
         return footprint
 
     def get_trace(self, index: int) -> np.ndarray:
         """Trace of cell ``index`` as a ``(num_samples,)`` float32 array."""
         i = self._index(index)
-        trace: np.ndarray = read_array(self.path, self.layout.traces(), (slice(i, i + 1), slice(None)))[0]
+        trace: np.ndarray = self._read(self.layout.traces(), (slice(i, i + 1), slice(None)))[0]
         return trace
 
-    def __repr__(self) -> str:
-        return (
-            f"CellSetFile({self.path!r}, num_cells={self.num_cells}, "
-            f"footprint_shape={self.layout.footprint_shape}, timing={self.timing!r})"
-        )
+    def _repr_fields(self) -> list[str]:
+        return [
+            f"num_cells={self.num_cells}",
+            f"footprint_shape={self.layout.footprint_shape}",
+            f"num_samples={self.layout.num_samples}",
+            f"period={describe_period(self.timing)}",
+            f"pixel_size={describe_pixel_size(self.layout.spacing)}",
+        ]
+
+    def to_xarray(self, chunks: Any = None) -> Any:
+        """The cell set as an ``xarray.Dataset``: lazy ``footprints(cell, y, x)``, ``traces(cell, time)``, ``status(cell)``.
+
+        See :mod:`isx_dask.xarray_backend`.
+        """
+        from ..xarray_backend import cell_set_to_xarray
+
+        return cell_set_to_xarray(self, chunks=chunks)

@@ -13,7 +13,7 @@ values (249 reads as 248, 1000001 as 1000000).
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -26,9 +26,9 @@ from ..layout.event_set import (
     parse_event_set_footer,
 )
 from ..metadata import Time, Timing
-from ._file import IsxdFile, read_array
+from ._file import IsxdFile, describe_period
 
-__all__ = ["EventSetFile"]
+__all__ = ["EventSetFile", "index_of_name", "name_index"]
 
 _READ_CHUNK_PACKETS = (64 * 2**20) // EVENT_PACKET_NBYTES
 
@@ -40,6 +40,32 @@ def _sorted_last_wins(offsets: np.ndarray, amplitudes: np.ndarray) -> tuple[np.n
     keep = np.ones(len(offsets), dtype=bool)
     keep[:-1] = offsets[1:] != offsets[:-1]
     return offsets[keep], amplitudes[keep]
+
+
+def name_index(names: Sequence[str]) -> dict[str, int]:
+    """Name to index, the first index where a name repeats."""
+    index: dict[str, int] = {}
+    for k, name in enumerate(names):
+        index.setdefault(name, k)
+    return index
+
+
+def index_of_name(names: Sequence[str] | Mapping[str, int], name: str, kind: str = "Cell") -> int:
+    """Index of ``name`` among ``names`` (the first, if names repeat), as the official ``get_cell_index``.
+
+    ``names`` may also be a prebuilt :func:`name_index` mapping (for many look-ups).
+
+    Raises
+    ------
+    KeyError
+        ``'Cell with name "<name>" does not exist.'`` if no item has that name.
+    """
+    lookup = names if isinstance(names, Mapping) else name_index(names)
+    try:
+        return lookup[name]
+    except (KeyError, TypeError):
+        msg = f'{kind} with name "{name}" does not exist.'
+        raise KeyError(msg) from None
 
 
 class EventSetFile(IsxdFile):
@@ -67,6 +93,8 @@ class EventSetFile(IsxdFile):
             )
             raise IsxdFormatError(msg)
         self.num_packets = self.data_size // EVENT_PACKET_NBYTES
+        self._timing = self.header.timing
+        self._names_index: dict[str, int] | None = None
 
     # -- metadata ------------------------------------------------------------------------
     @property
@@ -99,16 +127,18 @@ class EventSetFile(IsxdFile):
         Raises
         ------
         KeyError
-            If no cell has that name.
+            If no cell has that name (the official message: ``Cell with name "x" does not exist.``).
         """
-        try:
-            return self.cell_names.index(name)
-        except ValueError:
-            msg = f'Cell with name "{name}" does not exist.'
-            raise KeyError(msg) from None
+        if self._names_index is None:
+            self._names_index = name_index(self.cell_names)
+        return index_of_name(self._names_index, name)
 
     def _check_index(self, index: int) -> int:
         n = self.num_cells
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            msg = f"cell index must be an integer, got {index!r}"
+            raise TypeError(msg)
+        index = int(index)
         if not -n <= index < n:
             msg = f"cell index {index} is out of range; the event set has num_cells={n}"
             raise IndexError(msg)
@@ -128,7 +158,7 @@ class EventSetFile(IsxdFile):
         layout = packet_layout(0, self.num_packets)
         step = max(1, int(chunk_packets))
         for first in range(0, self.num_packets, step):
-            raw = read_array(self.path, layout, (slice(first, first + step), slice(None)))
+            raw = self._read(layout, (slice(first, first + step), slice(None)))
             packets = decode_packets(raw)
             if packets.size and int(packets["cell"].max()) >= self.num_cells:
                 bad = int(packets["cell"].max())
@@ -177,5 +207,10 @@ class EventSetFile(IsxdFile):
                 out.append((np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)))
         return out
 
-    def __repr__(self) -> str:
-        return f"EventSetFile({self.path!r}, num_cells={self.num_cells}, num_packets={self.num_packets}, timing={self.timing!r})"
+    def _repr_fields(self) -> list[str]:
+        return [
+            f"num_cells={self.num_cells}",
+            f"num_packets={self.num_packets}",
+            f"num_samples={self.timing.num_samples}",
+            f"period={describe_period(self.timing)}",
+        ]

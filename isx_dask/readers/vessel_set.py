@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..layout import ArrayLayout, IsxdFormatError
+from ..layout import IsxdFormatError
 from ..layout.vessel_set import VESSEL_STATUS_CODES, VesselSetLayout, parse_vessel_set_footer
-from ._file import IsxdFile, lazy_array, read_array
+from ._file import IsxdFile, describe_period
 
 __all__ = ["VesselSetFile"]
 
@@ -26,10 +26,14 @@ class VesselSetFile(IsxdFile):
 
     def _check(self) -> None:
         self.layout: VesselSetLayout = parse_vessel_set_footer(self.metadata, self.data_size)
+        self._timing = self.layout.timing
         codes = self.metadata["VesselStatuses"][: self.num_vessels]
-        bad = [c for c in codes if c not in _STATUS_NAMES]
+        bad = [c for c in codes if isinstance(c, bool) or not isinstance(c, int) or c not in _STATUS_NAMES]
         if bad:
-            msg = f"{self.path!r}: VesselStatuses holds unknown codes {bad}; expected 0, 1 or 2"
+            msg = f"{self.path!r}: VesselStatuses holds unknown codes {bad[:8]}; expected 0, 1 or 2"
+            raise IsxdFormatError(msg)
+        if not all(isinstance(name, str) for name in self.metadata["VesselNames"]):
+            msg = f"{self.path!r}: VesselNames must hold only strings"
             raise IsxdFormatError(msg)
 
     # -- metadata -----------------------------------------------------------------------
@@ -78,14 +82,14 @@ class VesselSetFile(IsxdFile):
         if self.num_vessels == 0:
             msg = f"{self.path!r} has no vessels, so no projection image is stored"
             raise IsxdFormatError(msg)
-        return lazy_array(self.path, self.layout.projection(), "projection")
+        return self._lazy(self.layout.projection(), "projection")
 
     def _stack(self, per_vessel: Any, stacked: Any, name: str) -> Any:
         import dask.array as da
 
         if self.layout.uniform:
-            return lazy_array(self.path, stacked(), name)
-        return da.stack([lazy_array(self.path, per_vessel(k), name) for k in range(self.num_vessels)])  # type: ignore[no-untyped-call]
+            return self._lazy(stacked(), name)
+        return da.stack([self._lazy(per_vessel(k), name) for k in range(self.num_vessels)])  # type: ignore[no-untyped-call]
 
     @property
     def lines(self) -> Any:
@@ -120,16 +124,13 @@ class VesselSetFile(IsxdFile):
 
     def heatmaps(self, index: int) -> Any:
         """Heatmaps of vessel ``index``, ``(num_samples, 3, rows, cols)`` float32, lazily."""
-        return lazy_array(self.path, self.layout.heatmaps(self.check_index(index)), "heatmaps")
+        return self._lazy(self.layout.heatmaps(self.check_index(index)), "heatmaps")
 
     def stacked_heatmaps(self) -> Any:
         """Heatmaps of all vessels, ``(num_vessels, num_samples, 3, rows, cols)``, when all share one size."""
-        return lazy_array(self.path, self.layout.stacked_heatmaps(), "heatmaps")
+        return self._lazy(self.layout.stacked_heatmaps(), "heatmaps")
 
     # -- eager reads of one vessel -----------------------------------------------------
-    def _read(self, layout: ArrayLayout) -> np.ndarray:
-        return read_array(self.path, layout, (slice(None),) * len(layout.shape))
-
     def get_line(self, index: int) -> np.ndarray:
         """Line points of vessel ``index``."""
         return self._read(self.layout.line(self.check_index(index)))
@@ -152,10 +153,13 @@ class VesselSetFile(IsxdFile):
             msg = f"frame {frame} is out of range; the set has num_samples={layout.shape[0]}"
             raise IndexError(msg)
         region = (slice(frame, frame + 1), slice(None), slice(None), slice(None))
-        return np.asarray(read_array(self.path, layout, region)[0])
+        return np.asarray(self._read(layout, region)[0])
 
-    def __repr__(self) -> str:
-        return (
-            f"VesselSetFile({self.path!r}, vessel_type={self.vessel_type!r}, num_vessels={self.num_vessels}, "
-            f"num_samples={self.layout.num_samples}, heatmaps={self.has_correlation_heatmaps})"
-        )
+    def _repr_fields(self) -> list[str]:
+        return [
+            f"vessel_type={self.vessel_type!r}",
+            f"num_vessels={self.num_vessels}",
+            f"num_samples={self.layout.num_samples}",
+            f"period={describe_period(self.timing)}",
+            f"heatmaps={self.has_correlation_heatmaps}",
+        ]
