@@ -8,7 +8,7 @@ there::
 
     create_movie("out.isxd", timing=timing, spacing=spacing, dtype=numpy.uint16)
     # in job k, for its frames [start, start + n):
-    write_movie_region("out.isxd", frames_k, start_frame=start)
+    write_movie_region(frames_k, "out.isxd", start_frame=start)
     # once all jobs are done:
     commit_movie("out.isxd")
 
@@ -29,22 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .layout import ArrayLayout
-from .layout.movie import MovieLayout, movie_dtype, movie_footer, parse_movie_footer
+from ._resume import PartialState, create_partial, open_partial, partial_path, remove_partial, written_regions
+from .layout.movie import MovieLayout, movie_dtype, movie_footer, parse_movie_footer, stored_frames_region
 from .metadata import Spacing, Timing
-from .target import (
-    IsxdTarget,
-    PartialState,
-    Reserve,
-    WriteMethod,
-    check_output_path,
-    commit_partial,
-    create_partial,
-    open_partial,
-    remove_partial,
-    store_region,
-    written_regions,
-)
+from .target import IsxdTarget, Reserve, WriteMethod, check_output_path, commit_partial, store_region
 from .writers._validate import as_dask_array, cast_array, require_spacing, require_timing, resolve_metadata_from
 
 if TYPE_CHECKING:
@@ -129,8 +117,8 @@ def _open(path: PathLike) -> tuple[str, str, PartialState, MovieLayout]:
 
 
 def write_movie_region(
-    path: PathLike,
     frames: Any,
+    path: PathLike,
     start_frame: int,
     *,
     casting: str = "same_kind",
@@ -147,10 +135,10 @@ def write_movie_region(
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The path given to :func:`create_movie`.
     frames : dask.array.Array or numpy.ndarray, shape (n, rows, cols)
         The frames of time indices ``start_frame`` to ``start_frame + n - 1``.
+    path : str or os.PathLike
+        The path given to :func:`create_movie`.
     start_frame : int
         Time index of ``frames[0]``.
     casting : str, default 'same_kind'
@@ -159,8 +147,8 @@ def write_movie_region(
         If False, return a ``Delayed`` that writes the region when computed.
     fsync : bool, default True
         Flush the region's bytes before recording it.
-    write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
-        See :class:`isx_dask.target.IsxdTarget`.
+    write_method : {'auto', 'direct', 'pwrite', 'mmap'}, default 'auto'
+        How bytes reach the file (see :mod:`isx_dask.target`).
     compute_kwargs : dict, optional
         Passed to ``compute`` (``{"scheduler": "threads"}``...).
 
@@ -176,31 +164,31 @@ def write_movie_region(
     ValueError
         If the frames' shape does not match the movie, or the region does not fit in it.
     TypeError
-        If ``start_frame`` is not an integer or the dtype cannot be cast.
+        If ``frames`` is a path (the data comes first), ``start_frame`` is not an
+        integer or the dtype cannot be cast.
     """
-    path, partial, _state, layout = _open(path)
-    frames = as_dask_array(frames, "frames", 3, "(n, rows, cols)")
-    frames = cast_array(frames, "frames", layout.dtype, casting)
+    if isinstance(frames, (str, bytes, os.PathLike)):
+        msg = (
+            f"frames must be an array of shape (n, rows, cols), got the path {frames!r}; "
+            "the data comes first: write_movie_region(frames, path, start_frame)"
+        )
+        raise TypeError(msg)
     if isinstance(start_frame, (bool, np.bool_)) or not isinstance(start_frame, (int, np.integer)):
         msg = f"start_frame must be an integer, got {type(start_frame).__name__}"
         raise TypeError(msg)
-    start_frame = int(start_frame)
-    n, num_samples = frames.shape[0], layout.timing.num_samples
+    if compute_kwargs is not None and not isinstance(compute_kwargs, dict):
+        msg = f"compute_kwargs must be a dict of options for dask's compute, or None, got {type(compute_kwargs).__name__}"
+        raise TypeError(msg)
+    path, partial, _state, layout = _open(path)
+    frames = as_dask_array(frames, "frames", 3, "(n, rows, cols)")
+    frames = cast_array(frames, "frames", layout.dtype, casting)
     if tuple(frames.shape[1:]) != layout.frame_shape:
         msg = f"frames are {tuple(frames.shape[1:])} (rows, cols) but the movie's spacing.num_pixels is {layout.frame_shape}"
         raise ValueError(msg)
-    if not 0 <= start_frame <= num_samples - n:
-        msg = f"start_frame={start_frame} with {n} frames does not fit in the movie's {num_samples} samples"
-        raise ValueError(msg)
-    valid = layout.timing.get_valid_samples_mask()
-    first = int(valid[:start_frame].sum())
-    local = valid[start_frame : start_frame + n]
-    stored = frames if local.all() else frames[np.flatnonzero(local)]
-    whole = layout.frames()
-    count = int(local.sum())
-    sub = ArrayLayout(whole.offset + first * whole.strides[0], (count,) + whole.shape[1:], whole.dtype, whole.strides)
-    target = IsxdTarget(partial, sub, write_method)
-    name = f"{_REGION_PREFIX}{first}-{first + count}"
+    kept, region, (first, stop) = stored_frames_region(layout, int(start_frame), int(frames.shape[0]))
+    stored = frames if kept.size == frames.shape[0] else frames[kept]
+    target = IsxdTarget(partial, region, write_method)
+    name = f"{_REGION_PREFIX}{first}-{stop}"
     return store_region([(stored, target)], partial, name, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs)
 
 
@@ -276,6 +264,4 @@ def discard_movie(path: PathLike) -> None:
     path : str or os.PathLike
         Final path given to :func:`create_movie`.
     """
-    from .target import partial_path
-
     remove_partial(partial_path(path))

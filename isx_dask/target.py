@@ -8,16 +8,39 @@ The life of every write:
    can do so cheaply (so a full disk fails here, before any chunk is computed).
 3. :class:`IsxdTarget` objects (one per array in the data section) receive
    chunks. Each write opens the file, puts the chunk's bytes at their place
-   (``pwrite`` of whole runs, or a memory-mapped window of whole pages) and
-   closes it again, so nothing stays mapped and resident memory does not grow
-   with the file. Writes are positional, so a retried chunk (a worker that died
-   and was restarted) writes the same bytes to the same place again.
-4. :func:`commit` cuts the file to the data section, appends the footer, flushes
-   data and footer to disk, and only then links or renames the file into place.
-   A crash anywhere before that leaves nothing at the path.
+   (see *How bytes reach the disk*) and closes it again, so nothing stays
+   open or mapped and resident memory does not grow with the file. Writes are
+   positional, so a retried chunk (a worker that died and was restarted)
+   writes the same bytes to the same place again.
+4. :func:`finish_write` runs one delayed :func:`commit` after every write: it
+   cuts the file to the data section, appends the footer, flushes data and
+   footer to disk, and only then links or renames the file into place. A crash
+   anywhere before that leaves nothing at the path.
 
-:func:`store_then_commit` strings these together for the writers; every writer
-gets resumable writes (``resume=True``) and space reservation from it.
+:func:`store_then_commit` strings these together for the writers with public
+``dask.array.store`` (regions, no lock, fresh keys for every call); every
+writer gets resumable writes (``resume=True``) and space reservation from it.
+
+How bytes reach the disk
+------------------------
+The private module ``isx_dask._io`` makes every system call. ``write_method``
+chooses per chunk:
+
+- ``'direct'``: the whole 4096-byte blocks of each contiguous run are written
+  around the page cache (Linux ``O_DIRECT`` through one reused page-aligned
+  buffer per thread; macOS ``F_NOCACHE``), the partial blocks at its edges with
+  ordinary positional writes. A write then runs at the disk's speed whether
+  memory is cold or warm, and does not evict the user's cached data. Where the
+  file system refuses (``EINVAL``: tmpfs...) it falls back to ``'pwrite'``.
+- ``'pwrite'``: positional writes of whole runs (``lseek`` + ``write`` on a
+  descriptor of its own where ``os.pwrite`` is missing, as on Windows).
+- ``'mmap'``: a memory-mapped window of the chunk's bytes (only on a local
+  file system: a window writes back whole pages).
+- ``'auto'`` (default): ``'direct'`` for runs of at least 256 KiB on a local
+  file system; for chunks made of many short runs (tiles of frames) a mapped
+  window on a local file system, and on a network or cluster file system
+  (NFS, Lustre, GPFS, CIFS, FUSE, ...) or where the type cannot be told only
+  when every page of the window belongs to the chunk; ``'pwrite'`` otherwise.
 
 Resumable writes and regions
 ----------------------------
@@ -25,26 +48,22 @@ With ``resume=True`` the temporary file has a name derived from the path,
 ``.<name>.partial``, and a sidecar directory ``.<name>.partial.d/`` holds
 ``state.json`` (data size, array layouts and the footer) and one empty marker
 file per finished chunk, made only after that chunk's bytes were written (and,
-with ``fsync``, flushed). Running the same write again skips the chunks that
-have a marker; a write with another footer or layout is refused. The same
-sidecar backs the template-and-regions API of :mod:`isx_dask.regions`.
+with ``fsync``, flushed). Running the same write again stores only the chunks
+without a marker; a write with another footer or layout is refused. The same
+sidecar backs the template-and-regions API of :mod:`isx_dask.regions`. The
+state lives in ``isx_dask._resume``.
 
 Clusters
 --------
 Every worker must see the output directory under the same path (a shared file
 system mounted at the same place); the client must see it too, since it
-creates the temporary file and reads the markers. Chunks are written with
-``pwrite`` of whole runs of bytes, which never touches bytes of another chunk.
-Memory-mapped windows write back whole pages. For chunks made of many short
-runs (tiles of frames), ``write_method='auto'`` maps a window when the file is
-on a local file system (one page cache, so neighbouring chunks cannot clobber
-each other; about 3x faster than ``pwrite`` there), and on a network or
-cluster file system (NFS, Lustre, GPFS, CIFS, FUSE, ...) or where the type
-cannot be told only when every page of the window belongs to the chunk, so two
-hosts never write the same page. Only pass ``write_method='mmap'`` on a local
-file system. Build the source arrays lazily on the workers
-(``da.from_zarr``, ``map_blocks`` over files...): a NumPy array passed to a
-writer is wrapped into the task graph and travels through the scheduler.
+creates the temporary file and reads the markers. Positional writes of whole
+runs never touch bytes of another chunk; mapped windows and ``'direct'`` are
+used automatically only where that stays true. Only pass
+``write_method='mmap'`` on a local file system. Build the source arrays lazily
+on the workers (``da.from_zarr``, ``map_blocks`` over files...): a NumPy array
+passed to a writer is wrapped into the task graph and travels through the
+scheduler.
 
 What is left behind
 -------------------
@@ -60,20 +79,30 @@ resumable writes of the same path must not run at the same time.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import errno
-import functools
-import json
-import mmap
 import os
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
 
+from . import _io
+from ._io import Reserve
+from ._resume import (
+    PartialState,
+    create_partial,
+    done_dir,
+    done_markers,
+    open_partial,
+    partial_path,
+    record_region,
+    region_name,
+    remove_partial,
+    sidecar_path,
+    touch,
+    written_regions,
+)
 from .layout import ArrayLayout, encode_trailer
 
 if TYPE_CHECKING:
@@ -83,68 +112,33 @@ if TYPE_CHECKING:
 __all__ = [
     "IsxdTarget",
     "PartialState",
+    "Reserve",
+    "WriteMethod",
     "check_output_path",
     "commit",
-    "finish_write",
     "commit_partial",
     "create_partial",
+    "finish_write",
     "open_partial",
     "partial_path",
     "preallocate",
     "record_region",
     "remove_partial",
     "sidecar_path",
-    "store_then_commit",
     "store_region",
+    "store_then_commit",
     "written_regions",
 ]
 
-WriteMethod = Literal["auto", "pwrite", "mmap"]
-Reserve = Literal["auto", "always", "never"]
+WriteMethod = Literal["auto", "direct", "pwrite", "mmap"]
+_WRITE_METHODS = ("auto", "direct", "pwrite", "mmap")
 
 # A chunk made of many short runs (a tile of a frame, say) may be written through
 # one mapped window instead of one system call per run, if its pages are its own.
 _MIN_PWRITE_RUN_NBYTES = 64 * 1024
 _MAX_PWRITE_RUNS = 256
-_PAGE = mmap.PAGESIZE
-
-# File systems whose clients cache pages separately (a page written back from one
-# host can overwrite bytes another host wrote in the same page).
-_SHARED_FS_TYPES = frozenset({
-    "nfs", "nfs4", "cifs", "smb3", "smbfs", "lustre", "gpfs", "beegfs", "ceph", "glusterfs",
-    "9p", "afs", "ocfs2", "gfs2", "pvfs2", "orangefs", "panfs", "wekafs", "virtiofs",
-})
-
-
-def _filesystem_type(mountinfo: Sequence[str], directory: str) -> str:
-    """Type of the file system holding ``directory``, from the lines of ``/proc/self/mountinfo`` ('' if none)."""
-    best, fstype = "", ""
-    for line in mountinfo:
-        fields = line.split(" - ", 1)
-        if len(fields) != 2 or len(fields[0].split()) < 5:
-            continue
-        mount_point = fields[0].split()[4].replace("\\040", " ")
-        inside = directory == mount_point or directory.startswith(mount_point.rstrip("/") + "/")
-        if inside and len(mount_point) >= len(best):
-            best, fstype = mount_point, fields[1].split()[0]
-    return fstype
-
-
-@functools.lru_cache(maxsize=64)
-def _on_local_filesystem(directory: str) -> bool:
-    """Whether ``directory`` is on a file system that has one page cache (not a network or FUSE mount).
-
-    Reads ``/proc/self/mountinfo`` (Linux); anywhere it cannot tell, it answers False.
-    """
-    try:
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
-            fstype = _filesystem_type(f.read().splitlines(), directory)
-    except OSError:
-        return False
-    return bool(fstype) and fstype not in _SHARED_FS_TYPES and not fstype.startswith("fuse")
-
-_STATE_FORMAT = "isx_dask-partial"
-_STATE_VERSION = 1
+# Runs at least this long go around the page cache with write_method='auto'.
+_MIN_DIRECT_RUN_NBYTES = 256 * 1024
 
 
 def check_output_path(path: str | os.PathLike[str], overwrite: bool) -> str:
@@ -180,51 +174,6 @@ def check_output_path(path: str | os.PathLike[str], overwrite: bool) -> str:
     return path
 
 
-# -- space reservation ----------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _libc_fallocate() -> Any:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        func = ctypes.CDLL(name, use_errno=True).fallocate64
-    except (OSError, AttributeError):
-        return None
-    func.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    func.restype = ctypes.c_int
-    return func
-
-
-def _fallocate(fd: int, size: int) -> bool:
-    """Reserve ``size`` bytes with Linux ``fallocate(2)``; False where unsupported.
-
-    Unlike ``posix_fallocate``, the system call is never emulated by writing
-    zeros, so it is either cheap (a metadata update) or refused.
-    """
-    func = _libc_fallocate()
-    if func is None:
-        return False
-    if func(fd, 0, 0, size) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL, errno.ENODEV):
-        return False
-    raise OSError(err, os.strerror(err))
-
-
-def _reserve(fd: int, size: int, reserve: Reserve, partial: str) -> None:
-    if size == 0 or reserve == "never":
-        return
-    try:
-        if reserve == "always":
-            os.posix_fallocate(fd, 0, size)
-        else:
-            _fallocate(fd, size)
-    except OSError as err:
-        msg = f"cannot reserve {size} bytes for {partial!r}: {os.strerror(err.errno) if err.errno else err}"
-        raise OSError(err.errno, msg) from None
-
-
 def _check_reserve(reserve: Any) -> Reserve:
     if reserve is True:
         return "always"
@@ -233,6 +182,13 @@ def _check_reserve(reserve: Any) -> Reserve:
     if reserve in ("auto", "always", "never"):
         return reserve  # type: ignore[no-any-return]
     msg = f"reserve must be 'auto', 'always' or 'never', got {reserve!r}"
+    raise ValueError(msg)
+
+
+def _check_write_method(write_method: Any) -> WriteMethod:
+    if isinstance(write_method, str) and write_method in _WRITE_METHODS:
+        return write_method  # type: ignore[return-value]
+    msg = f"write_method must be one of {', '.join(repr(m) for m in _WRITE_METHODS)}, got {write_method!r}"
     raise ValueError(msg)
 
 
@@ -249,9 +205,9 @@ def preallocate(path: str, data_size: int, *, reserve: Reserve = "auto", partial
         Reserve the disk blocks up front, so that a full disk fails here rather
         than in the middle of the write. ``'auto'`` uses Linux ``fallocate``,
         which is a cheap metadata update where the file system supports it and
-        is skipped where it does not; ``'always'`` uses ``posix_fallocate``,
-        which C libraries emulate by writing to every block where the file
-        system has no support (slow on large files); ``'never'`` leaves a
+        is skipped where it does not; ``'always'`` also falls back to
+        ``posix_fallocate`` and then to writing zeros, which is slow on large
+        files where the file system has no support; ``'never'`` leaves a
         sparse file.
     partial : str, optional
         The temporary file's name; a fresh ``.<name>.<uuid>.partial`` by default.
@@ -265,52 +221,8 @@ def preallocate(path: str, data_size: int, *, reserve: Reserve = "auto", partial
     if partial is None:
         directory, name = os.path.split(os.path.abspath(path))
         partial = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.partial")
-    fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        os.ftruncate(fd, data_size)
-        _reserve(fd, data_size, reserve, partial)
-    except BaseException:
-        os.close(fd)
-        remove_partial(partial)
-        raise
-    os.close(fd)
+    _io.create_file(partial, data_size, reserve)
     return partial
-
-
-def partial_path(path: str | os.PathLike[str]) -> str:
-    """The deterministic temporary file of a resumable write or a region template: ``.<name>.partial``."""
-    directory, name = os.path.split(os.path.abspath(os.fspath(path)))
-    return os.path.join(directory, f".{name}.partial")
-
-
-def sidecar_path(partial: str) -> str:
-    """The directory beside ``partial`` that records its state and finished chunks."""
-    return partial + ".d"
-
-
-def remove_partial(partial: str) -> None:
-    """Remove a temporary file, and its sidecar directory, if they are still there."""
-    try:
-        os.unlink(partial)
-    except FileNotFoundError:
-        pass
-    shutil.rmtree(sidecar_path(partial), ignore_errors=True)
-
-
-def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
-    while data:
-        written = os.pwrite(fd, data, offset)
-        data = data[written:]
-        offset += written
-
-
-def region_name(region: tuple[tuple[int, int], ...], prefix: str = "") -> str:
-    """Marker name of a region given as ``(start, stop)`` per axis, e.g. ``'a0_0-10_0-64_0-80'``."""
-    return prefix + "_".join(f"{a}-{b}" for a, b in region)
-
-
-def _touch(marker: str) -> None:
-    os.close(os.open(marker, os.O_WRONLY | os.O_CREAT, 0o666))
 
 
 @dataclass(frozen=True)
@@ -328,16 +240,17 @@ class IsxdTarget:
         The preallocated file to write into.
     layout : ArrayLayout
         Where the array lives in that file.
-    method : {'auto', 'pwrite', 'mmap'}, default 'auto'
-        How bytes reach the file: positional writes of contiguous runs, or a
-        memory-mapped window of the chunk's bytes. ``'auto'`` uses ``pwrite``,
-        except for a chunk of many short runs whose window holds only whole
-        pages of its own (never a page shared with another chunk).
+    method : {'auto', 'direct', 'pwrite', 'mmap'}, default 'auto'
+        How bytes reach the file (see the module's *How bytes reach the disk*).
     record : str, optional
         Prefix of a marker file made after each chunk is written (its name is the
         prefix followed by the chunk's region); used by resumable writes.
     sync : bool, default False
         Flush each chunk's bytes to disk before its marker is made.
+    token : str, optional
+        Distinguishes this target in Dask keys; fresh for every target by default,
+        since writes have side effects and a scheduler must never hand back a
+        result kept from an earlier attempt.
     """
 
     path: str
@@ -345,8 +258,6 @@ class IsxdTarget:
     method: WriteMethod = "auto"
     record: str | None = None
     sync: bool = False
-    # Writes have side effects: a fresh token per target makes Dask keys new for every
-    # call, so a scheduler never hands back a result kept from an earlier attempt.
     token: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False, compare=False)
 
     @property
@@ -361,52 +272,55 @@ class IsxdTarget:
     def ndim(self) -> int:
         return len(self.layout.shape)
 
+    def _choose(self, num_runs: int, run_nbytes: int, offsets: list[int] | None) -> WriteMethod:
+        """The method for one chunk of ``num_runs`` runs of ``run_nbytes`` at ``offsets`` (listed only when needed)."""
+        if self.method != "auto":
+            return self.method
+        local = _io.on_local_filesystem(os.path.dirname(os.path.realpath(self.path)))
+        if num_runs > _MAX_PWRITE_RUNS and run_nbytes < _MIN_PWRITE_RUN_NBYTES:
+            # Only windows made of whole pages of this chunk: on a shared file
+            # system a page written back from another host would clobber bytes.
+            if local:
+                return "mmap"
+            page = _io.DIRECT_ALIGN
+            if offsets is not None and run_nbytes % page == 0 and all(o % page == 0 for o in offsets):
+                return "mmap"
+            return "pwrite"
+        if run_nbytes >= _MIN_DIRECT_RUN_NBYTES and local and _io.direct_supported():
+            return "direct"
+        return "pwrite"
+
     def __setitem__(self, region: Any, value: Any) -> None:
         if not isinstance(region, tuple):
             region = (region,)
         region = region + (slice(None),) * (self.ndim - len(region))
         num_runs, run_nbytes, offsets = self.layout.byte_runs(region)
-        fd = os.open(self.path, os.O_RDWR)
+        fd = _io.open_file(self.path, os.O_RDWR)
         try:
             if num_runs:
                 data = np.ascontiguousarray(value, dtype=self.dtype)
                 if data.nbytes != num_runs * run_nbytes:
                     msg = f"chunk of shape {np.shape(value)} does not fill region {region!r} of an array of shape {self.shape}"
                     raise ValueError(msg)
-                offsets_list = None
-                use_mmap = self.method == "mmap"
-                if self.method == "auto" and num_runs > _MAX_PWRITE_RUNS and run_nbytes < _MIN_PWRITE_RUN_NBYTES:
-                    # Only windows made of whole pages of this chunk: on a shared file
-                    # system a page written back from another host would clobber bytes.
-                    if _on_local_filesystem(os.path.dirname(os.path.realpath(self.path))):
-                        use_mmap = True
-                    else:
-                        offsets_list = list(offsets)
-                        use_mmap = run_nbytes % _PAGE == 0 and all(o % _PAGE == 0 for o in offsets_list)
-                if use_mmap:
+                many_short = num_runs > _MAX_PWRITE_RUNS and run_nbytes < _MIN_PWRITE_RUN_NBYTES
+                listed = list(offsets) if self.method == "auto" and many_short else None
+                method = self._choose(num_runs, run_nbytes, listed)
+                if method == "mmap":
                     self._write_mapped(fd, region, data)
                 else:
                     buf = data.reshape(-1).data.cast("B")
-                    for k, offset in enumerate(offsets if offsets_list is None else offsets_list):
-                        _pwrite_all(fd, buf[k * run_nbytes : (k + 1) * run_nbytes], offset)
+                    _io.write_runs(self.path, fd, buf, run_nbytes, offsets if listed is None else listed, direct=method == "direct")
             if self.record is not None:
                 if self.sync:
-                    os.fdatasync(fd)
-                _touch(self.record + region_name(self.layout.normalize_region(region)))
+                    _io.sync_data(fd)
+                touch(self.record + region_name(self.layout.normalize_region(region)))
         finally:
             os.close(fd)
 
-    def _write_mapped(self, fd: int, region: tuple[slice, ...], data: np.ndarray) -> None:
+    def _write_mapped(self, fd: int, region: tuple[slice, ...], data: np.ndarray[Any, Any]) -> None:
         counts = tuple(b - a for a, b in self.layout.normalize_region(region))
         first, last = self.layout.byte_span(region)
-        start = first - first % mmap.ALLOCATIONGRANULARITY
-        window = mmap.mmap(fd, last - start, access=mmap.ACCESS_WRITE, offset=start)
-        try:
-            view = np.ndarray(counts, self.dtype, buffer=window, offset=first - start, strides=self.layout.strides)
-            view[...] = data
-            del view
-        finally:
-            window.close()
+        _io.write_mapped(fd, first, last, counts, self.dtype, self.layout.strides, data)
 
 
 # -- commit ---------------------------------------------------------------------------------
@@ -446,7 +360,7 @@ def commit(
         f.write(trailer)
         f.flush()
         if fsync:
-            os.fsync(f.fileno())
+            _io.sync_file(f.fileno())
     if overwrite:
         os.replace(partial, path)
     else:
@@ -465,202 +379,19 @@ def commit(
         else:
             os.unlink(partial)
     if fsync:
-        _fsync_directory(os.path.dirname(os.path.abspath(path)))
+        _io.sync_directory(os.path.dirname(os.path.abspath(path)))
     shutil.rmtree(sidecar_path(partial), ignore_errors=True)
     return path
-
-
-def _fsync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _commit_after(partial: str, path: str, metadata: dict[str, Any], data_size: int, overwrite: bool, fsync: bool, _written: Any) -> str:
-    return commit(partial, path, metadata, data_size, overwrite=overwrite, fsync=fsync)
-
-
-# -- sidecar state --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PartialState:
-    """What a resumable write or a region template was started with, as kept in ``state.json``.
-
-    Parameters
-    ----------
-    kind : {'resume', 'regions'}
-        Which API made it.
-    data_size : int
-        Size of the data section.
-    metadata : dict
-        The footer.
-    arrays : tuple of ArrayLayout
-        Where each array lives.
-    overwrite : bool
-        Whether the commit may replace an existing file (regions only; a
-        resumable write takes it from the call).
-    """
-
-    kind: str
-    data_size: int
-    metadata: dict[str, Any]
-    arrays: tuple[ArrayLayout, ...]
-    overwrite: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": _STATE_FORMAT,
-            "version": _STATE_VERSION,
-            "kind": self.kind,
-            "data_size": self.data_size,
-            "metadata": self.metadata,
-            "arrays": [asdict(layout) for layout in self.arrays],
-            "overwrite": self.overwrite,
-        }
-
-    @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> PartialState:
-        if obj.get("format") != _STATE_FORMAT or obj.get("version") != _STATE_VERSION:
-            msg = f"not an isx_dask partial-file state (format {obj.get('format')!r}, version {obj.get('version')!r})"
-            raise ValueError(msg)
-        arrays = tuple(
-            ArrayLayout(a["offset"], tuple(a["shape"]), a["dtype"], tuple(a["strides"])) for a in obj["arrays"]
-        )
-        return cls(obj["kind"], obj["data_size"], obj["metadata"], arrays, bool(obj.get("overwrite", False)))
-
-
-def _same_state(a: PartialState, b: PartialState) -> str | None:
-    """None if ``a`` and ``b`` describe the same file, else what differs."""
-    ja = json.loads(json.dumps(a.to_json()))
-    jb = json.loads(json.dumps(b.to_json()))
-    ma, mb = ja["metadata"], jb["metadata"]
-    for key in sorted(set(ma) | set(mb)):
-        if key != "producer" and ma.get(key) != mb.get(key):
-            return f"footer key {key!r}"
-    names = {"kind": "API (write_movie(resume=True) or create_movie)", "data_size": "data size",
-             "arrays": "layout of the data section", "overwrite": "overwrite flag"}
-    for key, name in names.items():
-        if ja[key] != jb[key]:
-            return name
-    return None
-
-
-def _write_state(sidecar: str, state: PartialState) -> None:
-    tmp = os.path.join(sidecar, f"state.json.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(state.to_json(), f, allow_nan=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, os.path.join(sidecar, "state.json"))
-
-
-def _read_state(sidecar: str) -> PartialState | None:
-    try:
-        with open(os.path.join(sidecar, "state.json"), encoding="utf-8") as f:
-            return PartialState.from_json(json.load(f))
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return None
-
-
-def create_partial(path: str, state: PartialState, *, reserve: Reserve = "auto") -> tuple[str, bool]:
-    """Create the deterministic temporary file of ``path`` with its sidecar, or find it again.
-
-    A temporary file whose recorded state equals ``state`` is reused as it is
-    (with its finished chunks); one without a state, or without its data file,
-    is started afresh.
-
-    Returns
-    -------
-    partial : str
-        The temporary file.
-    reused : bool
-        Whether an existing one was found.
-
-    Raises
-    ------
-    ValueError
-        If a temporary file for ``path`` exists with another footer or layout.
-    OSError
-        If the space cannot be reserved.
-    """
-    partial = partial_path(path)
-    sidecar = sidecar_path(partial)
-    found = _read_state(sidecar)
-    if found is not None and os.path.exists(partial):
-        differs = _same_state(found, state)
-        if differs is None:
-            return partial, True
-        msg = (
-            f"an unfinished write of {path!r} ({partial!r}) was started with a different {differs}; "
-            f"it cannot be continued with these arguments. Remove it with isx_dask.target.remove_partial({partial!r}) "
-            f"to start again"
-        )
-        raise ValueError(msg)
-    remove_partial(partial)
-    os.makedirs(os.path.join(sidecar, "done"))
-    try:
-        _write_state(sidecar, state)
-        preallocate(path, state.data_size, reserve=reserve, partial=partial)
-    except BaseException:
-        remove_partial(partial)
-        raise
-    return partial, False
-
-
-def open_partial(path: str | os.PathLike[str]) -> tuple[str, PartialState]:
-    """The temporary file of ``path`` and its recorded state.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no unfinished file for ``path``.
-    """
-    partial = partial_path(path)
-    state = _read_state(sidecar_path(partial))
-    if state is None or not os.path.exists(partial):
-        msg = f"no unfinished file for {os.fspath(path)!r} (expected {partial!r} and its state); create it first"
-        raise FileNotFoundError(msg)
-    return partial, state
-
-
-def done_markers(partial: str) -> set[str]:
-    """Names of the markers of finished chunks and regions of ``partial``."""
-    try:
-        return set(os.listdir(os.path.join(sidecar_path(partial), "done")))
-    except FileNotFoundError:
-        return set()
-
-
-def record_region(partial: str, name: str, *, fsync: bool = True) -> None:
-    """Record that region ``name`` of ``partial`` is written, after flushing its bytes if ``fsync``."""
-    if fsync:
-        fd = os.open(partial, os.O_RDWR)
-        try:
-            os.fdatasync(fd)
-        finally:
-            os.close(fd)
-    _touch(os.path.join(sidecar_path(partial), "done", name))
-
-
-def written_regions(partial: str, prefix: str) -> list[tuple[tuple[int, int], ...]]:
-    """Regions recorded under ``prefix``, as ``(start, stop)`` per axis."""
-    regions = []
-    for name in done_markers(partial):
-        if name.startswith(prefix):
-            regions.append(tuple(tuple(int(v) for v in part.split("-")) for part in name[len(prefix) :].split("_")))
-    return regions  # type: ignore[return-value]
 
 
 def commit_partial(path: str, *, fsync: bool = True) -> str:
     """Commit the temporary file of a region template at ``path`` (callers check coverage first)."""
     partial, state = open_partial(path)
     return commit(partial, path, state.metadata, state.data_size, overwrite=state.overwrite, fsync=fsync)
+
+
+def _commit_after(partial: str, path: str, metadata: dict[str, Any], data_size: int, overwrite: bool, fsync: bool, _written: Any) -> str:
+    return commit(partial, path, metadata, data_size, overwrite=overwrite, fsync=fsync)
 
 
 # -- storing dask arrays --------------------------------------------------------------------
@@ -703,7 +434,7 @@ def _stores(
     # carries a fresh token, so the keys are new for every call.
     stored = da.store(sources, targets, regions=regions, lock=False, compute=False)  # type: ignore[arg-type]
     collections = list(stored) if isinstance(stored, (tuple, list)) else [stored]
-    return list(dask.optimize(*collections))
+    return list(dask.optimize(*collections))  # type: ignore[attr-defined, no-untyped-call]
 
 
 def finish_write(
@@ -833,14 +564,15 @@ def store_then_commit(
             msg = f"array of shape {array.shape} does not fit its place in the file, of shape {layout.shape}"
             raise ValueError(msg)
     reserve = _check_reserve(reserve)
+    write_method = _check_write_method(write_method)
     skip: set[str] | None = None
     if resume:
         state = PartialState("resume", data_size, metadata, tuple(layout for _, layout in arrays))
         partial, reused = create_partial(path, state, reserve=reserve)
         skip = done_markers(partial) if reused else None
-        done_dir = os.path.join(sidecar_path(partial), "done")
+        markers = done_dir(partial)
         targets = [
-            IsxdTarget(partial, layout, write_method, os.path.join(done_dir, f"a{i}_"), fsync)
+            IsxdTarget(partial, layout, write_method, os.path.join(markers, f"a{i}_"), fsync)
             for i, (_, layout) in enumerate(arrays)
         ]
     else:

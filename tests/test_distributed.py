@@ -162,7 +162,7 @@ _REGION_JOB = textwrap.dedent(
     from isx_dask.regions import write_movie_region
     out, start, stop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     frames = np.load(sys.argv[4])[start:stop]
-    write_movie_region(out, frames, start, scheduler="threads")
+    write_movie_region(frames, out, start, compute_kwargs={"scheduler": "threads"})
     """
 )
 
@@ -182,7 +182,7 @@ def test_regions_from_separate_processes_then_one_commit(tmp_path, isx, client):
     with pytest.raises(ValueError, match="10 valid frame"):
         commit_movie(out)
     # the last region as a task on the cluster
-    client.compute(write_movie_region(out, da.from_array(frames[18:], chunks=(4, 12, 10)), 18, compute=False)).result()
+    client.compute(write_movie_region(da.from_array(frames[18:], chunks=(4, 12, 10)), out, 18, compute=False)).result()
     commit_movie(out)
     assert entries(tmp_path) == ["frames.npy", "r.isxd"]
     assert_reads_back(isx, out, frames, timing)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import isx_dask as xd
+from isx_dask import _io
 from isx_dask import target as tg
 
 from conftest import split_file
@@ -54,12 +55,12 @@ def test_interrupt_or_exception_in_a_chunk_commits_nothing(tmp_path, scheduler, 
     out.write_bytes(PRECIOUS)
     frames = movie().map_blocks(_interrupt_on_chunk(3, error), dtype=np.uint16)
     with pytest.raises(error, match="injected"):
-        xd.write_movie(frames, out, overwrite=True, scheduler=scheduler)
+        xd.write_movie(frames, out, overwrite=True, compute_kwargs={"scheduler": scheduler})
     assert out.read_bytes() == PRECIOUS
     assert entries(tmp_path) == ["m.isxd"]
     new = tmp_path / "new.isxd"
     with pytest.raises(error, match="injected"):
-        xd.write_movie(frames, new, scheduler=scheduler)
+        xd.write_movie(frames, new, compute_kwargs={"scheduler": scheduler})
     assert entries(tmp_path) == ["m.isxd"]
 
 
@@ -68,7 +69,7 @@ def test_interrupted_resumable_write_keeps_its_partial_and_completes_identically
     out.write_bytes(PRECIOUS)
     xd.write_movie(movie(), plain)
     with pytest.raises(KeyboardInterrupt):
-        xd.write_movie(movie().map_blocks(_interrupt_on_chunk(4), dtype=np.uint16), out, overwrite=True, resume=True, scheduler="sync")
+        xd.write_movie(movie().map_blocks(_interrupt_on_chunk(4), dtype=np.uint16), out, overwrite=True, resume=True, compute_kwargs={"scheduler": "sync"})
     assert out.read_bytes() == PRECIOUS
     assert entries(tmp_path) == [".m.isxd.partial", ".m.isxd.partial.d", "m.isxd", "plain.isxd"]
     xd.write_movie(movie(), out, overwrite=True, resume=True)
@@ -80,7 +81,7 @@ def test_interrupted_resumable_write_keeps_its_partial_and_completes_identically
 def test_disk_full_while_writing_chunks(tmp_path, monkeypatch):
     out = tmp_path / "m.isxd"
     out.write_bytes(PRECIOUS)
-    real_pwrite, calls = os.pwrite, []
+    real_pwrite, calls = _io.PWRITE or os.pwrite, []
 
     def pwrite(fd, data, offset):
         calls.append(offset)
@@ -88,16 +89,16 @@ def test_disk_full_while_writing_chunks(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_pwrite(fd, data, offset)
 
-    monkeypatch.setattr(os, "pwrite", pwrite)
+    monkeypatch.setattr(_io, "PWRITE", pwrite)
     for resume in (False, True):
         with pytest.raises(OSError, match="No space left") as info:
-            xd.write_movie(movie(), out, overwrite=True, scheduler="sync", resume=resume)
+            xd.write_movie(movie(), out, overwrite=True, compute_kwargs={"scheduler": "sync"}, resume=resume)
         assert info.value.errno == errno.ENOSPC
         assert out.read_bytes() == PRECIOUS
         calls.clear()
     # the resumable write kept its partial; once space is back it completes
     assert entries(tmp_path) == [".m.isxd.partial", ".m.isxd.partial.d", "m.isxd"]
-    monkeypatch.setattr(os, "pwrite", real_pwrite)
+    monkeypatch.setattr(_io, "PWRITE", real_pwrite)
     xd.write_movie(movie(), out, overwrite=True, resume=True)
     assert split_file(out)[0] == movie().compute().tobytes()
     assert entries(tmp_path) == ["m.isxd"]
@@ -108,8 +109,8 @@ def test_disk_full_is_found_before_any_chunk_is_computed(tmp_path, monkeypatch, 
     def no_space(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(tg, "_fallocate", no_space)
-    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    monkeypatch.setattr(_io, "fallocate", no_space)
+    monkeypatch.setattr(_io, "POSIX_FALLOCATE", no_space)
     computed = []
     frames = movie().map_blocks(lambda b: (computed.append(1), b)[1], dtype=np.uint16)
     computed.clear()
@@ -182,7 +183,7 @@ _CHILD = textwrap.dedent(
             os._exit(3)  # killed after all data, before the footer
         tg.encode_trailer = die
     frames = da.zeros((12, 8, 9), dtype=np.uint16, chunks=(2, 8, 9)).map_blocks(pattern, dtype=np.uint16)
-    xd.write_movie(frames, out, overwrite=True, resume=True, scheduler="sync")
+    xd.write_movie(frames, out, overwrite=True, resume=True, compute_kwargs={"scheduler": "sync"})
     """
 )
 
@@ -203,7 +204,7 @@ def test_killed_writer_leaves_no_file_and_resume_completes_identically(tmp_path,
     computed = []
     frames = movie().map_blocks(lambda b, block_info=None: (computed.append(block_info[None]["chunk-location"][0]), b)[1], dtype=np.uint16)
     computed.clear()
-    xd.write_movie(frames, out, overwrite=True, resume=True, scheduler="sync")
+    xd.write_movie(frames, out, overwrite=True, resume=True, compute_kwargs={"scheduler": "sync"})
     assert len(computed) == 6 - len(done)
     assert out.read_bytes() == plain.read_bytes()
     assert entries(tmp_path) == ["m.isxd", "plain.isxd"]

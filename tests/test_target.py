@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import isx_dask as xd
+from isx_dask import _io
 from isx_dask import target as tg
 from isx_dask.layout import ArrayLayout
 from isx_dask.regions import commit_movie, create_movie, discard_movie, missing_movie_frames, write_movie_region
@@ -67,7 +68,7 @@ def test_a_tile_touches_only_its_own_bytes(tmp_path, method):
 
 
 def test_auto_never_maps_a_page_shared_with_other_bytes_on_a_shared_file_system(tmp_path, monkeypatch):
-    monkeypatch.setattr(tg, "_on_local_filesystem", lambda directory: False)
+    monkeypatch.setattr(_io, "on_local_filesystem", lambda directory: False)
     mapped = []
     original = tg.IsxdTarget._write_mapped
     monkeypatch.setattr(tg.IsxdTarget, "_write_mapped", lambda self, *a: (mapped.append(1), original(self, *a)))
@@ -77,12 +78,12 @@ def test_auto_never_maps_a_page_shared_with_other_bytes_on_a_shared_file_system(
     tg.IsxdTarget(path, layout)[:, :512] = np.ones((600, 512), np.uint16)
     assert mapped == []
     # Runs of whole pages, page-aligned: the window is all this chunk's, so it may be mapped.
-    layout = ArrayLayout(0, (600, tg._PAGE // 2), "<u2", (2 * tg._PAGE, 2))
-    path = _filled(tmp_path, 600 * 2 * tg._PAGE)
-    tg.IsxdTarget(path, layout)[:, :] = np.full((600, tg._PAGE // 2), 7, np.uint16)
+    layout = ArrayLayout(0, (600, _io.DIRECT_ALIGN // 2), "<u2", (2 * _io.DIRECT_ALIGN, 2))
+    path = _filled(tmp_path, 600 * 2 * _io.DIRECT_ALIGN)
+    tg.IsxdTarget(path, layout)[:, :] = np.full((600, _io.DIRECT_ALIGN // 2), 7, np.uint16)
     assert mapped == [1]
-    raw = np.fromfile(path, np.uint8).reshape(600, 2 * tg._PAGE)
-    assert (raw[:, : tg._PAGE].view("<u2") == 7).all() and (raw[:, tg._PAGE :] == 0xAB).all()
+    raw = np.fromfile(path, np.uint8).reshape(600, 2 * _io.DIRECT_ALIGN)
+    assert (raw[:, : _io.DIRECT_ALIGN].view("<u2") == 7).all() and (raw[:, _io.DIRECT_ALIGN :] == 0xAB).all()
 
 
 def test_chunk_that_does_not_fill_its_region_is_refused(tmp_path):
@@ -103,7 +104,7 @@ def test_reservation_allocates_blocks_and_never_leaves_a_sparse_hole(tmp_path):
     allocated = os.stat(partial).st_blocks * 512
     tg.remove_partial(partial)
     fd = os.open(str(tmp_path / "probe"), os.O_RDWR | os.O_CREAT)
-    supported = tg._fallocate(fd, 4096)
+    supported = _io.fallocate(fd, 4096)
     os.close(fd)
     assert os.path.getsize(str(tmp_path / "probe")) == 4096 or not supported
     if supported:
@@ -158,7 +159,7 @@ def test_resume_writes_only_missing_chunks_and_gives_identical_bytes(tmp_path, i
     expected = frames.compute()
     timing = xd.Timing(10, xd.Duration(1, 30))
     plain = tmp_path / "plain.isxd"
-    xd.write_movie(frames, plain, timing=timing, scheduler="sync")
+    xd.write_movie(frames, plain, timing=timing, compute_kwargs={"scheduler": "sync"})
     out = tmp_path / "m.isxd"
     partial = tg.partial_path(out)
     # an interrupted write: two chunks finished before the job died
@@ -173,7 +174,7 @@ def test_resume_writes_only_missing_chunks_and_gives_identical_bytes(tmp_path, i
     target[0:2] = stored[0:2]
     target[6:8] = stored[6:8]
     log.clear()
-    xd.write_movie(frames, out, timing=timing, resume=True, scheduler="sync")
+    xd.write_movie(frames, out, timing=timing, resume=True, compute_kwargs={"scheduler": "sync"})
     assert sorted(log) == [1, 2, 4]  # time chunks 0-2 and 6-8 were not recomputed
     assert out.read_bytes() == plain.read_bytes()
     assert entries(tmp_path) == ["m.isxd", "plain.isxd"]
@@ -215,16 +216,16 @@ def test_regions_in_any_order_then_commit(tmp_path, isx):
     frames = np.random.default_rng(1).integers(0, 60000, (12, 5, 6), dtype=np.uint16)
     assert create_movie(out, timing=timing, spacing=spacing, dtype=np.uint16) == str(out)
     np.testing.assert_array_equal(missing_movie_frames(out), [0, 1, 3, 4, 5, 8, 9, 10, 11])
-    write_movie_region(out, da.from_array(frames[8:], chunks=(1, 5, 3)), 8)
-    write_movie_region(out, frames[0:5], start_frame=0)
+    write_movie_region(da.from_array(frames[8:], chunks=(1, 5, 3)), out, 8)
+    write_movie_region(frames[0:5], out, start_frame=0)
     np.testing.assert_array_equal(missing_movie_frames(out), [5])
     with pytest.raises(ValueError, match="1 valid frame"):
         commit_movie(out)
     assert not out.exists()
     # a job that calls create_movie again finds the same template with its regions
     create_movie(out, timing=timing, spacing=spacing, dtype=np.uint16)
-    write_movie_region(out, frames[5:8], 5)
-    write_movie_region(out, frames[5:8], 5)  # a retried job: harmless
+    write_movie_region(frames[5:8], out, 5)
+    write_movie_region(frames[5:8], out, 5)  # a retried job: harmless
     commit_movie(out)
     assert entries(tmp_path) == ["r.isxd"]
     assert_reads_back(isx, out, frames, timing)
@@ -237,18 +238,18 @@ def test_region_arguments_are_checked_before_writing(tmp_path):
     out = tmp_path / "r.isxd"
     timing, spacing = xd.Timing(4), xd.Spacing(num_pixels=(2, 3))
     with pytest.raises(FileNotFoundError, match="create it first"):
-        write_movie_region(out, np.zeros((1, 2, 3), np.uint16), 0)
+        write_movie_region(np.zeros((1, 2, 3), np.uint16), out, 0)
     create_movie(out, timing=timing, spacing=spacing, dtype=np.uint16)
     with pytest.raises(ValueError, match="different footer key 'spacingInfo'"):
         create_movie(out, timing=timing, spacing=xd.Spacing(num_pixels=(3, 2)), dtype=np.uint16)
     with pytest.raises(ValueError, match="start_frame"):
-        write_movie_region(out, np.zeros((2, 2, 3), np.uint16), 3)
+        write_movie_region(np.zeros((2, 2, 3), np.uint16), out, 3)
     with pytest.raises(TypeError, match="start_frame"):
-        write_movie_region(out, np.zeros((2, 2, 3), np.uint16), 1.0)
+        write_movie_region(np.zeros((2, 2, 3), np.uint16), out, 1.0)
     with pytest.raises(ValueError, match="num_pixels"):
-        write_movie_region(out, np.zeros((2, 3, 2), np.uint16), 0)
+        write_movie_region(np.zeros((2, 3, 2), np.uint16), out, 0)
     with pytest.raises(TypeError, match="casting"):
-        write_movie_region(out, np.zeros((2, 2, 3), np.float32), 0)
+        write_movie_region(np.zeros((2, 2, 3), np.float32), out, 0)
     with pytest.raises(ValueError, match="dtype"):
         create_movie(tmp_path / "x.isxd", timing=timing, spacing=spacing, dtype=np.int64)
     np.testing.assert_array_equal(missing_movie_frames(out), [0, 1, 2, 3])
@@ -258,7 +259,7 @@ def test_region_arguments_are_checked_before_writing(tmp_path):
     with pytest.raises(FileExistsError, match="overwrite"):
         create_movie(tmp_path / "keep.isxd", timing=timing, spacing=spacing, dtype=np.uint16)
     create_movie(tmp_path / "keep.isxd", timing=timing, spacing=spacing, dtype=np.uint16, overwrite=True)
-    write_movie_region(tmp_path / "keep.isxd", np.ones((4, 2, 3), np.uint16), 0)
+    write_movie_region(np.ones((4, 2, 3), np.uint16), tmp_path / "keep.isxd", 0)
     assert (tmp_path / "keep.isxd").read_bytes() == b"precious"
     commit_movie(tmp_path / "keep.isxd")
     assert split_file(tmp_path / "keep.isxd")[0] == np.ones((4, 2, 3), np.uint16).tobytes()
@@ -278,9 +279,7 @@ MOUNTINFO = [
      ("/shared/scratch/job", "lustre"), ("/home/me/My Drive/x", "fuse.rclone")],
 )
 def test_filesystem_type_from_mountinfo(directory, expected):
-    from isx_dask.target import _filesystem_type
-
-    assert _filesystem_type(MOUNTINFO, directory) == expected
+    assert _io.mountinfo_filesystem_type(MOUNTINFO, directory) == expected
 
 
 @pytest.mark.parametrize("local", [True, False])
@@ -288,14 +287,12 @@ def test_tiles_use_mapped_windows_only_on_local_file_systems(tmp_path, monkeypat
     """On a network file system a mapped window would write back pages shared with other chunks."""
     import dask.array as da
 
-    import isx_dask.target as target
-
-    monkeypatch.setattr(target, "_on_local_filesystem", lambda directory: local)
+    monkeypatch.setattr(_io, "on_local_filesystem", lambda directory: local)
     mapped = []
-    original = target.IsxdTarget._write_mapped
-    monkeypatch.setattr(target.IsxdTarget, "_write_mapped", lambda self, *a: (mapped.append(a[1]), original(self, *a)))
+    original = tg.IsxdTarget._write_mapped
+    monkeypatch.setattr(tg.IsxdTarget, "_write_mapped", lambda self, *a: (mapped.append(a[1]), original(self, *a)))
     frames = np.random.default_rng(5).integers(0, 4000, size=(8, 300, 300), dtype=np.uint16)
     out = tmp_path / "tiles.isxd"
-    xd.write_movie(da.from_array(frames, chunks=(8, 300, 150)), out, scheduler="synchronous")
+    xd.write_movie(da.from_array(frames, chunks=(8, 300, 150)), out, compute_kwargs={"scheduler": "synchronous"})
     assert bool(mapped) is local
     np.testing.assert_array_equal(xd.open_isxd(out).frames.compute(), frames)
