@@ -324,6 +324,17 @@ class Duration:
             raise ValueError(msg)
         return cls(*_fit_int64(frac.numerator, frac.denominator, "flt"))
 
+    @classmethod
+    def _unbounded(cls, num: int, den: int) -> Duration:
+        """An exact duration whose parts may exceed 64 bits (for intermediate results only).
+
+        ``den`` must be > 0. Its :meth:`to_dict` refuses it if it still does not fit.
+        """
+        self = object.__new__(cls)
+        object.__setattr__(self, "num", int(num))
+        object.__setattr__(self, "den", int(den))
+        return self
+
     @property
     def _impl(self) -> Duration:
         """The official ``_impl`` ratio, read only (``d._impl.num``, ``d._impl.den``)."""
@@ -352,8 +363,8 @@ class Duration:
         return round(self.to_fraction() * 1_000_000)
 
     def to_dict(self) -> dict[str, int]:
-        """The footer's ``{"num": ..., "den": ...}`` object."""
-        return _ratio_dict(self.num, self.den)
+        """The footer's ``{"num": ..., "den": ...}`` object (both parts fit a signed 64-bit integer)."""
+        return _ratio_dict(*_fit_int64(self.num, self.den, "Duration"))
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> Duration:
@@ -644,15 +655,13 @@ class Timing:
     def end(self) -> Time:
         """Exact end of the recording: ``start + period * num_samples``.
 
-        Raises
-        ------
-        ValueError
-            If the exact end does not fit a footer rational (64-bit parts in lowest
-            terms); :attr:`end_secs_since_epoch` gives it as a Fraction.
+        Exact even where its lowest terms need more than 64 bits (a start in ms and a
+        period of 12569209/134217728 s): such an end is refused only when it is put in
+        a footer (:meth:`Duration.to_dict` raises ``ValueError``), so that a writer can
+        still truncate it to whole milliseconds as the official writer does.
         """
         secs = self.end_secs_since_epoch
-        num, den = _fit_int64(secs.numerator, secs.denominator, "the end time (start + period * num_samples)")
-        return Time(Duration(num, den), self.start.utc_offset)
+        return Time(Duration._unbounded(secs.numerator, secs.denominator), self.start.utc_offset)
 
     def get_offsets_since_start(self) -> list[Duration]:
         """Offset of each sample from the start, exact."""
