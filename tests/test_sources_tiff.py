@@ -89,7 +89,10 @@ def test_uint8_with_resolution_in_centimetres_and_explicit_period(isx: Any, tmp_
     assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=(Fraction(2), Fraction(5, 2))), movie.spacing)
 
 
-def test_multi_file_series_concatenates_in_order(isx: Any, tmp_path: Path) -> None:
+def test_multi_file_series_concatenates_in_order(isx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import isx_dask.sources.tiff as tiff
+
+    monkeypatch.setattr(tiff, "_CHUNK_NBYTES", 2 * 16 * 20 * 2)  # 2 frames per task, chunks across file ends
     parts = [stack(np.uint16, num=n, seed=s) for s, n in enumerate((7, 5, 3))]
     paths = []
     for i, part in enumerate(parts):
