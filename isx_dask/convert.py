@@ -1,4 +1,11 @@
-"""Zarr <-> ``.isxd``: convert movies and cell sets both ways, chunk by chunk.
+"""Zarr <-> ``.isxd``: convert movies, images and cell sets both ways, chunk by chunk.
+
+This module is the dispatch: it finds what a Zarr store holds (the ``isxd``
+convention below, OME-Zarr, or a plain array), resolves the metadata, and
+hands Dask arrays to the writers; the other way it reads an ``.isxd`` file
+lazily and stores its arrays into a new Zarr group that appears only when
+complete. OME-NGFF metadata lives in :mod:`isx_dask._ome`, compressor choices
+in :mod:`isx_dask._codecs`.
 
 Attribute convention
 --------------------
@@ -26,22 +33,28 @@ from its ``scale`` transformation and the top-left corner from its
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal, Mapping, cast
+from typing import TYPE_CHECKING, Any, Literal, Mapping, cast, overload
 
 import numpy as np
 
+from ._codecs import check_zarr_format, make_compressor, zarr_compressors
+from ._ome import EXPLICIT_HINT, check_rational64, find_multiscales, ome_attrs, read_ome_image
 from .layout import DataSetType
 from .metadata import Duration, Spacing, Timing
+from .writers._options import check_compute_kwargs
+from .writers._validate import DEFAULT_CASTING
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
 
-__all__ = ["ATTRS_KEY", "isxd_to_zarr", "make_compressor", "zarr_to_isxd"]
+__all__ = ["ATTRS_KEY", "check_source_target", "isxd_to_zarr", "make_compressor", "zarr_to_isxd"]
 
 PathLike = str | os.PathLike[str]
 
@@ -51,114 +64,100 @@ ATTRS_KEY = "isxd"
 #: Default target size of one Zarr chunk, in bytes (uncompressed).
 CHUNK_NBYTES = 16 * 2**20
 
-_SPACE_UNITS_UM = {
-    "angstrom": Fraction(1, 10_000),
-    "picometer": Fraction(1, 1_000_000),
-    "nanometer": Fraction(1, 1000),
-    "micrometer": Fraction(1),
-    "micron": Fraction(1),
-    "millimeter": Fraction(1000),
-    "centimeter": Fraction(10_000),
-    "meter": Fraction(1_000_000),
-}
-_TIME_UNITS_S = {
-    "nanosecond": Fraction(1, 10**9),
-    "microsecond": Fraction(1, 10**6),
-    "millisecond": Fraction(1, 1000),
-    "second": Fraction(1),
-    "minute": Fraction(60),
-    "hour": Fraction(3600),
-}
 _STATUS_NAMES = {0: "accepted", 1: "undecided", 2: "rejected"}
-_EXPLICIT_HINT = (
-    "pass timing=isx_dask.Timing(...) and spacing=isx_dask.Spacing(...) explicitly "
-    "(on the command line: --period and --pixel-size)"
-)
 
 
-# -- compressors -------------------------------------------------------------------------------
+# -- source and target must differ -----------------------------------------------------------
 
 
-def make_compressor(name: str | None = "zstd", clevel: int = 5, *, dtype: Any = np.uint16, zarr_format: int = 3) -> Any:
-    """A Blosc compressor for frames, as Zarr ``zarr_format`` takes it.
+def _local_location(location: Any) -> str | None:
+    """The real local path of a path or a zarr object on a local store; None for URLs and other stores."""
+    if isinstance(location, (str, os.PathLike)):
+        text = os.fspath(location)
+        if not isinstance(text, str):
+            text = os.fsdecode(text)
+        if text.startswith("file://"):
+            text = text[len("file://"):]
+        elif "://" in text:
+            return None
+        return os.path.realpath(text)
+    store_path = getattr(location, "store_path", None)
+    root = getattr(getattr(store_path, "store", None), "root", None)
+    if root is None:
+        return None
+    return os.path.realpath(os.path.join(os.fspath(root), str(getattr(store_path, "path", "") or "")))
+
+
+def check_source_target(source: Any, target: Any, *, source_arg: str = "source", target_arg: str = "path") -> None:
+    """Refuse a conversion whose target is its source, lies inside it, or contains it.
+
+    Writing there would replace or change the data being read (and an
+    ``overwrite=True`` replacing a directory that holds the source would
+    delete it). Checked before anything is opened for writing.
 
     Parameters
     ----------
-    name : {'zstd', 'lz4', 'none'} or None, default 'zstd'
-        Blosc codec; ``'none'`` or None for no compression.
-    clevel : int, default 5
-        Compression level, 0 to 9.
-    dtype : numpy dtype, default numpy.uint16
-        Pixel type: bit shuffle for 1- and 2-byte integers, byte shuffle otherwise.
-    zarr_format : {2, 3}, default 3
-        Zarr format the codec is for.
-
-    Returns
-    -------
-    numcodecs.Blosc, zarr.codecs.BloscCodec or None
+    source : str, os.PathLike or zarr object
+        What is read.
+    target : str or os.PathLike
+        What is written.
+    source_arg, target_arg : str
+        The argument names used in the message.
 
     Raises
     ------
     ValueError
-        An unknown ``name``, ``clevel`` outside 0..9 or ``zarr_format`` not 2 or 3.
+        If the two are the same file or directory (also through links), or one contains the other.
+
+    Examples
+    --------
+    >>> check_source_target("movie.isxd", "movie.isxd", source_arg="path", target_arg="target")
+    Traceback (most recent call last):
+    ...
+    ValueError: target 'movie.isxd' is the source path 'movie.isxd' itself; choose another target
     """
-    if zarr_format not in (2, 3):
-        msg = f"zarr_format must be 2 or 3, got {zarr_format!r}"
+    if isinstance(source, (str, os.PathLike)) and isinstance(target, (str, os.PathLike)):
+        a, b = os.fspath(source), os.fspath(target)
+        if "://" in str(a) and str(a).rstrip("/") == str(b).rstrip("/"):
+            msg = f"{target_arg} {b!r} is the source {source_arg} {a!r} itself; choose another {target_arg}"
+            raise ValueError(msg)
+    src, dst = _local_location(source), _local_location(target)
+    if src is None or dst is None:
+        return
+    shown_src = repr(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else f"({src!r})"
+    shown = f"{target_arg} {os.fspath(target)!r}"
+    same = src == dst or (os.path.exists(src) and os.path.exists(dst) and os.path.samefile(src, dst))
+    if same:
+        msg = f"{shown} is the source {source_arg} {shown_src} itself; choose another {target_arg}"
         raise ValueError(msg)
-    if name is None or name == "none":
-        return None
-    if name not in ("zstd", "lz4"):
-        msg = f"compressor must be 'zstd', 'lz4' or 'none', got {name!r}"
+    if dst.startswith(os.path.join(src, "")):
+        msg = f"{shown} lies inside the source {source_arg} {shown_src}; choose a {target_arg} outside it"
         raise ValueError(msg)
-    if isinstance(clevel, bool) or not isinstance(clevel, (int, np.integer)) or not 0 <= clevel <= 9:
-        msg = f"clevel must be an integer from 0 to 9, got {clevel!r}"
+    if src.startswith(os.path.join(dst, "")):
+        msg = f"{shown} contains the source {source_arg} {shown_src}, which replacing it would delete; choose another {target_arg}"
         raise ValueError(msg)
-    dt = np.dtype(dtype)
-    bit = dt.kind in "iu" and dt.itemsize <= 2
-    if zarr_format == 2:
-        from numcodecs import Blosc  # type: ignore[import-untyped]
-
-        return Blosc(cname=name, clevel=int(clevel), shuffle=Blosc.BITSHUFFLE if bit else Blosc.SHUFFLE)
-    from zarr.codecs import BloscCodec
-
-    return BloscCodec(cname=cast(Any, name), clevel=int(clevel), shuffle="bitshuffle" if bit else "shuffle", typesize=dt.itemsize)
 
 
-def _compressors(compressor: Any, dtype: np.dtype[Any], zarr_format: int) -> Any:
-    """The ``compressors`` argument of ``zarr.create_array`` for a user's ``compressor``."""
-    if compressor is None:
-        return [make_compressor("zstd", 5, dtype=dtype, zarr_format=zarr_format)]
-    if isinstance(compressor, str):
-        codec = make_compressor(compressor, 5, dtype=dtype, zarr_format=zarr_format)
-        return [] if codec is None else [codec]
-    if compressor is False:
-        return []
-    from numcodecs.abc import Codec  # type: ignore[import-untyped]
-
-    if zarr_format == 3 and isinstance(compressor, Codec):
-        import numcodecs.zarr3  # type: ignore[import-untyped]
-
-        config = compressor.get_config()
-        codec_id = config.pop("id")
-        wrapper = next((c for c in vars(numcodecs.zarr3).values()
-                        if isinstance(c, type) and getattr(c, "codec_name", None) == f"numcodecs.{codec_id}"), None)
-        if codec_id == "blosc":
-            from zarr.codecs import BloscCodec
-
-            shuffle = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle", -1: "shuffle"}[int(config.get("shuffle", 1))]
-            return [BloscCodec(cname=config["cname"], clevel=config["clevel"], shuffle=cast(Any, shuffle), typesize=dtype.itemsize)]
-        if codec_id == "zstd":
-            from zarr.codecs import ZstdCodec
-
-            return [ZstdCodec(level=config.get("level", 0))]
-        if wrapper is None:
-            msg = f"compressor {compressor!r} has no Zarr v3 codec; pass a zarr.codecs codec or zarr_format=2"
-            raise TypeError(msg)
-        return [wrapper(**config)]
-    return [compressor]
+# -- what a Zarr source holds ------------------------------------------------------------------
 
 
-# -- opening Zarr ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ZarrSource:
+    """What :func:`zarr_to_isxd` found in a Zarr store.
+
+    ``footer`` is the ``isxd`` attribute (parsed only where it is needed, so
+    that explicit metadata gets past a broken attribute); ``ome_timing`` /
+    ``ome_spacing`` come from OME-Zarr multiscales.
+    """
+
+    name: str
+    kind: Literal["movie", "cell_set"]
+    arrays: dict[str, Any]
+    footer: dict[str, Any] | None = None
+    ome_timing: Timing | None = None
+    ome_spacing: Spacing | None = None
+    squeeze: tuple[int, ...] = ()
+    single_image: bool = False
 
 
 def _open_zarr(source: Any, storage_options: Mapping[str, Any] | None) -> Any:
@@ -169,6 +168,9 @@ def _open_zarr(source: Any, storage_options: Mapping[str, Any] | None) -> Any:
         return source
     if not isinstance(source, (str, os.PathLike)):
         msg = f"source must be a zarr.Array, a zarr.Group, a path or a URL, got {type(source).__name__}"
+        raise TypeError(msg)
+    if storage_options is not None and not isinstance(storage_options, Mapping):
+        msg = f"storage_options must be a dict of fsspec options, got {type(storage_options).__name__}"
         raise TypeError(msg)
     text = os.fspath(source)
     if "://" not in text and not os.path.exists(text):
@@ -191,116 +193,6 @@ def _attrs(node: Any) -> dict[str, Any]:
     return dict(node.attrs.asdict()) if hasattr(node.attrs, "asdict") else dict(node.attrs)
 
 
-def _multiscales(attrs: Mapping[str, Any]) -> Any:
-    """OME-Zarr multiscales metadata (NGFF 0.4 at the top level, 0.5 under ``ome``), or None."""
-    if "multiscales" in attrs:
-        return attrs["multiscales"]
-    ome = attrs.get("ome")
-    if isinstance(ome, Mapping) and "multiscales" in ome:
-        return ome["multiscales"]
-    return None
-
-
-def _scale_and_translation(transforms: Any, ndim: int, where: str) -> tuple[list[float], list[float]]:
-    scale, translation = [1.0] * ndim, [0.0] * ndim
-    for t in transforms or []:
-        kind = t.get("type") if isinstance(t, Mapping) else None
-        if kind == "identity":
-            continue
-        values = t.get(kind) if kind in ("scale", "translation") else None
-        if values is None or len(values) != ndim:
-            msg = (f"{where} coordinateTransformations entry {t!r} is not a 'scale' or 'translation' "
-                   f"with {ndim} values (a 'path' to a file is not supported); {_EXPLICIT_HINT}")
-            raise ValueError(msg)
-        if kind == "scale":
-            scale = [a * float(b) for a, b in zip(scale, values)]
-        else:
-            translation = [a + float(b) for a, b in zip(translation, values)]
-    return scale, translation
-
-
-def _ome_metadata(multiscales: Any, group: Any, name: str) -> tuple[Any, Timing | None, Spacing | None, list[int]]:
-    """Level-0 array, timing, spacing and the axes to squeeze, from OME-Zarr multiscales."""
-    if not isinstance(multiscales, list) or not multiscales or not isinstance(multiscales[0], Mapping):
-        msg = f"{name}: attribute 'multiscales' must be a non-empty list of objects (OME-Zarr), got {multiscales!r}"
-        raise ValueError(msg)
-    ms = multiscales[0]
-    try:
-        dataset = ms["datasets"][0]
-        path = dataset["path"]
-    except (KeyError, IndexError, TypeError):
-        msg = f"{name}: OME-Zarr multiscales has no datasets[0].path; expected the path of the level-0 array"
-        raise ValueError(msg) from None
-    try:
-        array = group[path]
-    except KeyError:
-        msg = f"{name}: OME-Zarr level-0 dataset {path!r} is not in the group"
-        raise ValueError(msg) from None
-    axes = ms.get("axes")
-    if axes is None:
-        msg = f"{name}: OME-Zarr multiscales has no 'axes'; {_EXPLICIT_HINT}"
-        raise ValueError(msg)
-    names = [str(a.get("name")) if isinstance(a, Mapping) else str(a) for a in axes]
-    if len(names) != array.ndim:
-        msg = f"{name}: OME-Zarr axes {names} do not match the {array.ndim} dimensions of dataset {path!r}"
-        raise ValueError(msg)
-    squeeze = []
-    for k, axis in enumerate(names):
-        if axis not in ("t", "y", "x"):
-            if array.shape[k] == 1:
-                squeeze.append(k)
-                continue
-            msg = (f"{name}: OME-Zarr axes ({', '.join(names)}) cannot map to (t, y, x): axis {axis!r} has "
-                   f"{array.shape[k]} elements (only singleton axes other than t, y, x can be dropped); "
-                   f"select one {axis} with isx_dask.write_movie(dask.array.from_zarr(array)[...], path, "
-                   f"timing=..., spacing=...), passing timing= and spacing= explicitly")
-            raise ValueError(msg)
-    kept = [a for k, a in enumerate(names) if k not in squeeze]
-    if kept not in (["t", "y", "x"], ["y", "x"]):
-        msg = (f"{name}: OME-Zarr axes ({', '.join(names)}) cannot map to (t, y, x); expected t, y and x in that order "
-               f"(other axes must be singletons); pass an array with axes (t, y, x) and {_EXPLICIT_HINT}")
-        raise ValueError(msg)
-    scale, translation = _scale_and_translation(ms.get("coordinateTransformations"), len(names), f"{name}: multiscales")
-    s0, t0 = _scale_and_translation(dataset.get("coordinateTransformations"), len(names), f"{name}: datasets[0]")
-    scale = [a * b for a, b in zip(scale, s0)]
-    translation = [a * s + b for a, s, b in zip(translation, s0, t0)]
-    axis_info = {a.get("name"): a for a in axes if isinstance(a, Mapping)}
-
-    def unit_factor(axis: str, table: dict[str, Fraction], default: str) -> Fraction:
-        unit = axis_info.get(axis, {}).get("unit", default) or default
-        if unit not in table:
-            msg = (f"{name}: OME-Zarr axis {axis!r} has unit {unit!r}; expected one of {', '.join(table)}; "
-                   f"{_EXPLICIT_HINT}")
-            raise ValueError(msg)
-        return table[unit]
-
-    def rational(value: float, factor: Fraction) -> Fraction:
-        return Fraction(value).limit_denominator(10**9) * factor
-
-    iy, ix = names.index("y"), names.index("x")
-    fy, fx = unit_factor("y", _SPACE_UNITS_UM, "micrometer"), unit_factor("x", _SPACE_UNITS_UM, "micrometer")
-    pixel_size = (rational(scale[iy], fy), rational(scale[ix], fx))
-    if pixel_size[0] <= 0 or pixel_size[1] <= 0:
-        msg = f"{name}: OME-Zarr scale gives pixel size {pixel_size} um; expected > 0; {_EXPLICIT_HINT}"
-        raise ValueError(msg)
-    spacing = Spacing(num_pixels=(array.shape[iy], array.shape[ix]), pixel_size=pixel_size,
-                      top_left=(rational(translation[iy], fy), rational(translation[ix], fx)))
-    timing = None
-    if "t" in names:
-        it = names.index("t")
-        period = rational(scale[it], unit_factor("t", _TIME_UNITS_S, "second"))
-        if period <= 0:
-            msg = f"{name}: OME-Zarr scale gives a period of {float(period)} s for axis 't'; expected > 0; {_EXPLICIT_HINT}"
-            raise ValueError(msg)
-        timing = Timing(num_samples=array.shape[it], period=Duration(period.numerator, period.denominator))
-    return array, timing, spacing, squeeze
-
-
-def _is_ome_image(spacing: Spacing | None, timing: Timing | None, footer: Any) -> bool:
-    """Whether a 2-D array came from OME-Zarr (y, x) metadata, and so is one image."""
-    return spacing is not None and timing is None and footer is None
-
-
 def _footer_attrs(attrs: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     footer = attrs.get(ATTRS_KEY)
     if footer is None:
@@ -314,13 +206,208 @@ def _footer_attrs(attrs: Mapping[str, Any], name: str) -> dict[str, Any] | None:
 def _parse_attr(parse: Any, footer: Mapping[str, Any], key: str, name: str) -> Any:
     try:
         return parse(footer[key])
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
         reason = f"missing key {err.args[0]!r}" if isinstance(err, KeyError) else str(err)
-        msg = f"{name}: attribute {ATTRS_KEY}.{key} is not valid ({reason}); fix it or {_EXPLICIT_HINT}"
+        msg = f"{name}: attribute {ATTRS_KEY}.{key} is not valid ({reason}); fix it or {EXPLICIT_HINT}"
         raise ValueError(msg) from None
 
 
+def _movie_source(array: Any, footer: dict[str, Any] | None, name: str) -> _ZarrSource:
+    if footer is not None and footer.get("type") not in (DataSetType.MOVIE, DataSetType.IMAGE):
+        msg = f"{name}: attribute {ATTRS_KEY}.type is {footer.get('type')!r}; expected 0 (movie), 4 (image) or 1 (cell set)"
+        raise ValueError(msg)
+    return _ZarrSource(name, "movie", {"frames": array}, footer=footer)
+
+
+def _cell_set_source(members: Mapping[str, Any], footer: dict[str, Any], name: str) -> _ZarrSource:
+    for key, rank in (("footprints", 3), ("traces", 2)):
+        if key not in members:
+            msg = f"{name}: a cell set group needs an array {key!r}; it has {sorted(members)}"
+            raise ValueError(msg)
+        if members[key].ndim != rank:
+            msg = f"{name}: array {key!r} has shape {tuple(members[key].shape)}; expected {rank} dimensions"
+            raise ValueError(msg)
+    return _ZarrSource(name, "cell_set", {k: members[k] for k in ("footprints", "traces")}, footer=footer)
+
+
+def _group_source(group: Any, footer: dict[str, Any] | None, attrs: Mapping[str, Any], name: str) -> _ZarrSource:
+    members = dict(group.arrays())
+    if footer is not None and footer.get("type") == DataSetType.CELL_SET:
+        return _cell_set_source(members, footer, name)
+    if footer is not None and "frames" in members:
+        return _movie_source(members["frames"], footer, name)
+    multiscales = find_multiscales(attrs)
+    if multiscales is not None:
+        ome = read_ome_image(multiscales, group, name)
+        return _ZarrSource(name, "movie", {"frames": ome.array}, ome_timing=ome.timing, ome_spacing=ome.spacing,
+                           squeeze=ome.squeeze, single_image=ome.timing is None)
+    if len(members) == 1:
+        array = next(iter(members.values()))
+        return _movie_source(array, footer if footer is not None else _footer_attrs(_attrs(array), name), name)
+    msg = (f"{name} is a group with arrays {sorted(members) or 'none'}; expected an 'isxd' group with a "
+           f"'frames' array, OME-Zarr multiscales, or exactly one array; pass the array itself")
+    raise ValueError(msg)
+
+
+def _read_source(node: Any, name: str) -> _ZarrSource:
+    """What ``node`` holds, checked: a movie (or image) or a cell set."""
+    import zarr
+
+    attrs = _attrs(node)
+    footer = _footer_attrs(attrs, name)
+    if isinstance(node, zarr.Group):
+        found = _group_source(node, footer, attrs, name)
+    else:
+        found = _movie_source(node, footer, name)
+    for key, array in found.arrays.items():
+        kind = np.dtype(array.dtype).kind
+        if kind not in "biuf":
+            msg = (f"{name}: array {key!r} has dtype {array.dtype}, which holds no numbers; "
+                   f"expected integer or floating-point values (an .isxd file stores uint16, float32 or uint8)")
+            raise TypeError(msg)
+    return found
+
+
+# -- metadata: attributes, then explicit arguments -----------------------------------------------
+
+
+def _as_fraction(value: Any, arg: str) -> Fraction:
+    """A positive rational from a number, Fraction, Duration or text such as '1/20', that fits the footer."""
+    if isinstance(value, Duration):
+        value = value.to_fraction()
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str, np.integer, np.floating)):
+            raise TypeError
+        if isinstance(value, (float, np.floating)):
+            frac = Fraction(float(value)).limit_denominator(10**9)
+        else:
+            frac = Fraction(value if isinstance(value, (str, Fraction)) else int(value))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        msg = f"{arg} must be a positive number, Fraction or Duration, got {value!r}"
+        raise ValueError(msg) from None
+    if frac <= 0:
+        msg = f"{arg} must be > 0, got {value!r}"
+        raise ValueError(msg)
+    return check_rational64(frac, arg, f"pass {arg} as a Fraction with fewer digits")
+
+
+def _with_period(timing: Timing, period: Any) -> Timing:
+    frac = _as_fraction(period, "period")
+    return dataclasses.replace(timing, period=Duration(frac.numerator, frac.denominator))
+
+
+def _with_pixel_size(spacing: Spacing, pixel_size: Any) -> Spacing:
+    sizes = pixel_size if isinstance(pixel_size, (tuple, list)) else (pixel_size, pixel_size)
+    if len(sizes) != 2:
+        msg = f"pixel_size must be one number or (height, width) in um, got {pixel_size!r}"
+        raise ValueError(msg)
+    height, width = (_as_fraction(s, "pixel_size") for s in sizes)
+    return dataclasses.replace(spacing, pixel_size=(height, width))
+
+
+def _resolve_timing(found: _ZarrSource, timing: Timing | None, period: Any, num_samples: int) -> Timing | None:
+    """Explicit ``timing``, else the attributes', with ``period`` replacing only the period.
+
+    None when nothing gives a timing: the writer then uses its default and says so.
+    """
+    if timing is not None and period is not None:
+        msg = "pass either timing= or period= (the period replaces only that field of the source's timing), not both"
+        raise ValueError(msg)
+    where = "timing"
+    if timing is None and found.footer is not None:
+        timing = _parse_attr(Timing.from_dict, found.footer, "timingInfo", found.name)
+        where = f"attribute {ATTRS_KEY}.timingInfo.numTimes"
+    elif timing is None:
+        timing = Timing(num_samples=1) if found.single_image else found.ome_timing
+    if timing is None and period is not None:
+        timing = Timing(num_samples=num_samples)
+    if timing is None:
+        return None
+    if period is not None:
+        timing = _with_period(timing, period)
+    if timing.num_samples != num_samples:
+        msg = f"{found.name}: {where} has {timing.num_samples} samples but the array has {num_samples}; {EXPLICIT_HINT}"
+        raise ValueError(msg)
+    return timing
+
+
+def _resolve_spacing(found: _ZarrSource, spacing: Spacing | None, pixel_size: Any, shape: tuple[int, int]) -> Spacing | None:
+    """Explicit ``spacing``, else the attributes', with ``pixel_size`` replacing only the pixel size.
+
+    None when nothing gives a spacing: the writer then uses its default and says so.
+    """
+    if spacing is not None and pixel_size is not None:
+        msg = "pass either spacing= or pixel_size= (which replaces only that field of the source's spacing), not both"
+        raise ValueError(msg)
+    where = "spacing"
+    if spacing is None and found.footer is not None:
+        spacing = _parse_attr(Spacing.from_dict, found.footer, "spacingInfo", found.name)
+        where = f"attribute {ATTRS_KEY}.spacingInfo.numPixels"
+    elif spacing is None:
+        spacing = found.ome_spacing
+    if spacing is None and pixel_size is not None:
+        spacing = Spacing(num_pixels=shape)
+    if spacing is None:
+        return None
+    if pixel_size is not None:
+        spacing = _with_pixel_size(spacing, pixel_size)
+    if tuple(spacing.num_pixels) != tuple(shape):
+        msg = (f"{found.name}: {where} is {tuple(spacing.num_pixels)} (rows, cols) but the frames are "
+               f"{tuple(shape)}; {EXPLICIT_HINT}")
+        raise ValueError(msg)
+    return spacing
+
+
+def _check_movie_dtype(found: _ZarrSource, dtype: Any) -> None:
+    """An array dtype that ``.isxd`` cannot store needs an explicit ``dtype=``."""
+    array_dtype = np.dtype(found.arrays["frames"].dtype)
+    if dtype is None and (array_dtype.kind, array_dtype.itemsize) not in (("u", 2), ("f", 4), ("u", 1)):
+        msg = (f"{found.name}: array has dtype {array_dtype}, which .isxd movies cannot store (uint16, float32 or uint8); "
+               f"pass dtype=numpy.float32 or dtype=numpy.uint16 (on the command line: --dtype); values are checked "
+               f"to survive the cast unless casting='unsafe'")
+        raise TypeError(msg)
+
+
+def _movie_frames(found: _ZarrSource) -> Any:
+    """The frames as a ``(num_samples, rows, cols)`` Dask array."""
+    import dask.array as da
+
+    array = found.arrays["frames"]
+    ndim = array.ndim - len(found.squeeze)
+    if ndim != 3 and not (ndim == 2 and found.single_image):
+        msg = (f"{found.name}: array has shape {tuple(array.shape)} ({array.ndim} dimensions); expected 3 dimensions "
+               f"(num_samples, rows, cols) for a movie")
+        raise ValueError(msg)
+    frames = da.from_zarr(array)  # type: ignore[no-untyped-call]
+    if found.squeeze:
+        frames = frames.squeeze(axis=found.squeeze)
+    return frames[None] if frames.ndim == 2 else frames
+
+
 # -- Zarr -> isxd ------------------------------------------------------------------------------
+
+
+@overload
+def zarr_to_isxd(
+    source: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ..., period: Any = ...,
+    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
+    storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ..., compute: Literal[True] = ...,
+    fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> None: ...
+@overload
+def zarr_to_isxd(
+    source: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ..., period: Any = ...,
+    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
+    storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ..., compute: Literal[False],
+    fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed: ...
+@overload
+def zarr_to_isxd(
+    source: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ..., period: Any = ...,
+    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
+    storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ..., compute: bool = ...,
+    fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed | None: ...
 
 
 def zarr_to_isxd(
@@ -329,12 +416,16 @@ def zarr_to_isxd(
     *,
     timing: Timing | None = None,
     spacing: Spacing | None = None,
+    period: Any = None,
+    pixel_size: Any = None,
     dtype: Any = None,
+    casting: str = DEFAULT_CASTING,
     extra_properties: Any = None,
     storage_options: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     compute: bool = True,
-    **compute_kwargs: Any,
+    fsync: bool = True,
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Convert a Zarr movie (or cell set) to an ``.isxd`` file, chunk by chunk.
 
@@ -347,24 +438,38 @@ def zarr_to_isxd(
         ``traces`` for a cell set); OME-Zarr multiscales (level 0); its only
         array. A ``(num_samples, rows, cols)`` array is a movie.
     path : str or os.PathLike
-        Output ``.isxd`` file.
+        Output ``.isxd`` file; must not be, lie inside, or contain ``source``.
     timing : Timing, optional
-        Overrides the timing from the attributes. Without either, 50 ms
-        samples starting at the epoch.
+        Replaces the timing from the attributes. Without either, the writer's
+        default (50 ms samples from the epoch) is used, and the writer says so.
     spacing : Spacing, optional
-        Overrides the spacing from the attributes. Without either, 3-micron pixels.
+        Replaces the spacing from the attributes. Without either, the
+        writer's default (3-micron pixels), which it says.
+    period : Duration, Fraction, float or str, optional
+        Sample period in seconds replacing only that field of the source's
+        timing (dropped, cropped and blank frames and the start are kept).
+        Not together with ``timing``.
+    pixel_size : number or (height, width), optional
+        Pixel size in microns replacing only that field of the source's
+        spacing. Not together with ``spacing``.
     dtype : {numpy.uint16, numpy.float32, numpy.uint8}, optional
         Pixel type to store when the array's dtype is not one of these.
+    casting : str, default 'same_value'
+        As in :func:`isx_dask.write_movie`: by default any cast to ``dtype``
+        is allowed only if every value survives it (checked chunk by chunk);
+        ``'unsafe'`` lets numpy's ``astype`` change values.
     extra_properties : JSON-serialisable, optional
-        Overrides ``extraProperties`` from the attributes.
+        Replaces ``extraProperties`` from the attributes.
     storage_options : dict, optional
         Passed to fsspec when ``source`` is a URL.
     overwrite : bool, default False
         Replace an existing ``path`` once the new file is complete.
     compute : bool, default True
         If False, return a :class:`dask.delayed.Delayed` that writes the file.
-    **compute_kwargs
-        Passed to ``dask.compute`` (for example ``scheduler='processes'``).
+    fsync : bool, default True
+        Flush data and footer to disk before the file is renamed into place.
+    compute_kwargs : dict, optional
+        Keyword arguments for ``dask.compute``, e.g. ``{'scheduler': 'processes'}``.
 
     Returns
     -------
@@ -380,157 +485,90 @@ def zarr_to_isxd(
     OSError
         ``source`` is a URL that cannot be reached.
     ValueError
-        Wrong rank, OME-Zarr axes that do not map to ``(t, y, x)``, or
-        attributes that are malformed or contradict the array (the message
-        names the attribute and how to pass the value explicitly).
+        Wrong rank; OME-Zarr axes that do not map to ``(t, y, x)``; attributes
+        that are malformed, contradict the array or do not fit the footer's
+        64-bit rationals (the message names the attribute and how to pass the
+        value explicitly); ``path`` that is or contains ``source``; an unknown
+        scheduler in ``compute_kwargs``.
     TypeError
-        A dtype that ``.isxd`` cannot store (pass ``dtype=``).
+        A dtype that ``.isxd`` cannot store (pass ``dtype=``), or an array of
+        strings or objects.
+
+    See Also
+    --------
+    isxd_to_zarr : the other direction.
+    isx_dask.write_movie : the writer it uses.
 
     Examples
     --------
     >>> zarr_to_isxd("recording.ome.zarr", "recording.isxd")  # doctest: +SKIP
+    >>> zarr_to_isxd("raw.zarr", "raw.isxd", period="1/20", pixel_size=2.5)  # doctest: +SKIP
     """
-    import dask.array as da
-    import zarr
+    compute_kwargs = check_compute_kwargs(compute_kwargs)
+    check_source_target(source, path)
+    node = _open_zarr(source, storage_options)
+    check_source_target(node, path)
+    name = "Zarr source" if hasattr(source, "attrs") else f"Zarr source {os.fspath(source)!r}"
+    found = _read_source(node, name)
+    if found.kind == "cell_set":
+        return _write_cell_set(found, path, timing=timing, spacing=spacing, period=period, pixel_size=pixel_size,
+                               casting=casting, extra_properties=extra_properties, overwrite=overwrite,
+                               compute=compute, fsync=fsync, compute_kwargs=compute_kwargs)
+    _check_movie_dtype(found, dtype)
+    frames = _movie_frames(found)
+    timing = _resolve_timing(found, timing, period, frames.shape[0])
+    spacing = _resolve_spacing(found, spacing, pixel_size, frames.shape[1:])
+    return _write_movie(found, frames, path, timing=timing, spacing=spacing, dtype=dtype, casting=casting,
+                        extra_properties=extra_properties, overwrite=overwrite, compute=compute, fsync=fsync,
+                        compute_kwargs=compute_kwargs)
 
-    from .target import check_output_path
+
+def _write_movie(found: _ZarrSource, frames: Any, path: PathLike, *, timing: Timing | None, spacing: Spacing | None, dtype: Any,
+                 casting: str, extra_properties: Any, overwrite: bool, compute: bool, fsync: bool,
+                 compute_kwargs: dict[str, Any] | None) -> Delayed | None:
     from .writers import write_movie
 
-    node = _open_zarr(source, storage_options)
-    name = "Zarr source" if hasattr(source, "attrs") else f"Zarr source {os.fspath(source)!r}"
-    attrs = _attrs(node)
-    footer = _footer_attrs(attrs, name)
-    squeeze: list[int] = []
-    attr_timing: Timing | None = None
-    attr_spacing: Spacing | None = None
-    if isinstance(node, zarr.Group):
-        members = {k: v for k, v in node.arrays()}
-        if footer is not None and footer.get("type") == DataSetType.CELL_SET:
-            return _zarr_cell_set_to_isxd(node, members, footer, path, name, timing=timing, spacing=spacing,
-                                          extra_properties=extra_properties, overwrite=overwrite,
-                                          compute=compute, **compute_kwargs)
-        multiscales = _multiscales(attrs)
-        if footer is not None and "frames" in members:
-            array = members["frames"]
-        elif multiscales is not None:
-            array, attr_timing, attr_spacing, squeeze = _ome_metadata(multiscales, node, name)
-        elif len(members) == 1:
-            array = next(iter(members.values()))
-        else:
-            msg = (f"{name} is a group with arrays {sorted(members) or 'none'}; expected an 'isxd' group with a "
-                   f"'frames' array, OME-Zarr multiscales, or exactly one array; pass the array itself")
-            raise ValueError(msg)
-        footer = footer if footer is not None else _footer_attrs(_attrs(array), name)
-    else:
-        array = node
-    if footer is not None:
-        kind = footer.get("type")
-        if kind not in (DataSetType.MOVIE, DataSetType.IMAGE):
-            msg = f"{name}: attribute {ATTRS_KEY}.type is {kind!r}; expected 0 (movie), 4 (image) or 1 (cell set)"
-            raise ValueError(msg)
-        if timing is None:
-            attr_timing = _parse_attr(Timing.from_dict, footer, "timingInfo", name)
-        if spacing is None:
-            attr_spacing = _parse_attr(Spacing.from_dict, footer, "spacingInfo", name)
-        if extra_properties is None:
-            extra_properties = footer.get("extraProperties")
-    ndim = array.ndim - len(squeeze)
-    single_image = ndim == 2 and _is_ome_image(attr_spacing, attr_timing, footer)
-    if ndim != 3 and not single_image:
-        msg = (f"{name}: array has shape {tuple(array.shape)} ({array.ndim} dimensions); expected 3 dimensions "
-               f"(num_samples, rows, cols) for a movie")
-        raise ValueError(msg)
-    if dtype is None and np.dtype(array.dtype).kind + str(np.dtype(array.dtype).itemsize) not in ("u2", "f4", "u1"):
-        msg = (f"{name}: array has dtype {array.dtype}, which .isxd movies cannot store (uint16, float32 or uint8); "
-               f"pass dtype=numpy.float32 or dtype=numpy.uint16 (on the command line: --dtype)")
-        raise TypeError(msg)
-    frames = da.from_zarr(array)  # type: ignore[no-untyped-call]
-    if squeeze:
-        frames = frames.squeeze(axis=tuple(squeeze))
-    if frames.ndim == 2:
-        frames = frames[None]
-        attr_timing = Timing(num_samples=1)
-    timing = timing if timing is not None else attr_timing
-    spacing = spacing if spacing is not None else attr_spacing
-    if timing is not None and timing.num_samples != frames.shape[0]:
-        where = "timing" if timing is not attr_timing else f"attribute {ATTRS_KEY}.timingInfo.numTimes"
-        msg = (f"{name}: {where} has {timing.num_samples} samples but the array has {frames.shape[0]} frames; "
-               f"{_EXPLICIT_HINT}")
-        raise ValueError(msg)
-    if spacing is not None and tuple(spacing.num_pixels) != tuple(frames.shape[1:]):
-        where = "spacing" if spacing is not attr_spacing else f"attribute {ATTRS_KEY}.spacingInfo.numPixels"
-        msg = (f"{name}: {where} is {tuple(spacing.num_pixels)} (rows, cols) but the frames are "
-               f"{tuple(frames.shape[1:])}; {_EXPLICIT_HINT}")
-        raise ValueError(msg)
-    check_output_path(path, overwrite)
+    if extra_properties is None and found.footer is not None:
+        extra_properties = found.footer.get("extraProperties")
     result: Delayed | None = write_movie(
-        frames, path, timing=timing, spacing=spacing, dtype=dtype, casting="unsafe" if dtype is not None else "same_kind",
-        extra_properties=extra_properties, overwrite=overwrite, compute=compute, **compute_kwargs,
+        frames, path, timing=timing, spacing=spacing, dtype=dtype, casting=casting, extra_properties=extra_properties,
+        overwrite=overwrite, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs,
     )
     return result
 
 
-def _zarr_cell_set_to_isxd(group: Any, members: Mapping[str, Any], footer: Mapping[str, Any], path: PathLike,
-                           name: str, *, timing: Timing | None, spacing: Spacing | None, extra_properties: Any,
-                           overwrite: bool, compute: bool, **compute_kwargs: Any) -> Delayed | None:
+def _cell_statuses(footer: Mapping[str, Any], name: str) -> list[str] | None:
+    codes = footer.get("CellStatuses")
+    try:
+        return None if codes is None else [_STATUS_NAMES[int(c)] for c in codes]
+    except (KeyError, TypeError, ValueError):
+        msg = f"{name}: attribute {ATTRS_KEY}.CellStatuses must hold 0 (accepted), 1 (undecided) or 2 (rejected), got {codes!r}"
+        raise ValueError(msg) from None
+
+
+def _write_cell_set(found: _ZarrSource, path: PathLike, *, timing: Timing | None, spacing: Spacing | None,
+                    period: Any, pixel_size: Any, casting: str, extra_properties: Any, overwrite: bool, compute: bool,
+                    fsync: bool, compute_kwargs: dict[str, Any] | None) -> Delayed | None:
     import dask.array as da
 
     from .writers import write_cell_set
 
-    for key, rank in (("footprints", 3), ("traces", 2)):
-        if key not in members:
-            msg = f"{name}: a cell set group needs an array {key!r}; it has {sorted(members)}"
-            raise ValueError(msg)
-        if members[key].ndim != rank:
-            msg = f"{name}: array {key!r} has shape {tuple(members[key].shape)}; expected {rank} dimensions"
-            raise ValueError(msg)
-    timing = timing if timing is not None else _parse_attr(Timing.from_dict, footer, "timingInfo", name)
-    spacing = spacing if spacing is not None else _parse_attr(Spacing.from_dict, footer, "spacingInfo", name)
-    names = footer.get("CellNames")
-    codes = footer.get("CellStatuses")
-    try:
-        statuses = None if codes is None else [_STATUS_NAMES[int(c)] for c in codes]
-    except (KeyError, TypeError, ValueError):
-        msg = f"{name}: attribute {ATTRS_KEY}.CellStatuses must hold 0 (accepted), 1 (undecided) or 2 (rejected), got {codes!r}"
-        raise ValueError(msg) from None
+    footer = found.footer or {}
+    footprints: Any = da.from_zarr(found.arrays["footprints"])  # type: ignore[no-untyped-call]
+    traces: Any = da.from_zarr(found.arrays["traces"])  # type: ignore[no-untyped-call]
+    timing = _resolve_timing(found, timing, period, traces.shape[1])
+    spacing = _resolve_spacing(found, spacing, pixel_size, footprints.shape[1:])
     if extra_properties is None:
         extra_properties = footer.get("extraProperties")
-    footprints: Any = da.from_zarr(members["footprints"])  # type: ignore[no-untyped-call]
-    traces: Any = da.from_zarr(members["traces"])  # type: ignore[no-untyped-call]
-    writer: Any = write_cell_set
-    result: Delayed | None = writer(footprints, traces, path, timing=timing, spacing=spacing, names=names,
-                                    statuses=statuses, extra_properties=extra_properties, overwrite=overwrite,
-                                    compute=compute, **compute_kwargs)
+    result: Delayed | None = write_cell_set(
+        footprints, traces, path, timing=timing, spacing=spacing, cell_names=footer.get("CellNames"),
+        statuses=_cell_statuses(footer, found.name), casting=casting, extra_properties=extra_properties,
+        overwrite=overwrite, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs,
+    )
     return result
 
 
 # -- isxd -> Zarr ------------------------------------------------------------------------------
-
-
-def _ome_attrs(footer: Mapping[str, Any], zarr_format: int) -> dict[str, Any]:
-    """OME-Zarr multiscales metadata for a ``frames`` array of ``(t, y, x)``."""
-    timing = Timing.from_dict(footer["timingInfo"])
-    spacing = Spacing.from_dict(footer["spacingInfo"])
-    version = "0.4" if zarr_format == 2 else "0.5"
-    multiscales = [{
-        **({"version": version} if zarr_format == 2 else {}),
-        "name": "frames",
-        "axes": [
-            {"name": "t", "type": "time", "unit": "second"},
-            {"name": "y", "type": "space", "unit": "micrometer"},
-            {"name": "x", "type": "space", "unit": "micrometer"},
-        ],
-        "datasets": [{
-            "path": "frames",
-            "coordinateTransformations": [
-                {"type": "scale", "scale": [timing.period.secs_float, float(spacing.pixel_size[0]), float(spacing.pixel_size[1])]},
-                {"type": "translation", "translation": [0.0, float(spacing.top_left[0]), float(spacing.top_left[1])]},
-            ],
-        }],
-    }]
-    if zarr_format == 2:
-        return {"multiscales": multiscales}
-    return {"ome": {"version": version, "multiscales": multiscales}}
 
 
 def _check_target(target: Any, overwrite: bool, storage_options: Mapping[str, Any] | None) -> str | None:
@@ -567,6 +605,9 @@ def _check_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int, name: str)
         return _default_chunks(shape, itemsize) if shape[0] else (1, *shape[1:])
     if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
         chunks = (int(chunks), *shape[1:])
+    if not isinstance(chunks, (tuple, list)):
+        msg = f"chunks must be a positive int (along {name}) or {len(shape)} positive ints, got {chunks!r}"
+        raise ValueError(msg)
     chunks = tuple(chunks)
     if len(chunks) != len(shape) or not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c > 0 for c in chunks):
         msg = f"chunks must be a positive int (along {name}) or {len(shape)} positive ints, got {chunks!r}"
@@ -574,7 +615,41 @@ def _check_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int, name: str)
     return tuple(min(int(c), max(1, s)) for c, s in zip(chunks, shape))
 
 
+def _movie_arrays(source: Any, chunks: Any, path: PathLike) -> dict[str, tuple[Any, tuple[int, ...]]]:
+    if source.has_frame_header_footer:
+        msg = (f"{os.fspath(path)!r} stores sensor frame headers and footers, which Zarr conversion does not keep; "
+               f"convert the frames with isx_dask.write_movie(open_isxd(path).frames, ...) if they are not needed")
+        raise NotImplementedError(msg)
+    zchunks = _check_chunks(chunks, source.shape, source.dtype.itemsize, "time")
+    return {"frames": (source.to_dask(chunks=zchunks), zchunks)}
+
+
+def _cell_set_arrays(source: Any, chunks: Any) -> dict[str, tuple[Any, tuple[int, ...]]]:
+    n = source.num_cells
+    fchunks = _check_chunks(chunks, (n, *source.layout.footprint_shape), 4, "cells")
+    tchunks = _check_chunks(fchunks[0], (n, source.timing.num_samples), 4, "cells")
+    return {
+        "footprints": (source.footprints_to_dask(chunks=fchunks), fchunks),
+        "traces": (source.traces_to_dask(chunks=tchunks), tchunks),
+    }
+
+
+def _zarr_contents(path: PathLike, chunks: Any, zarr_format: int) -> tuple[dict[str, Any], dict[str, tuple[Any, tuple[int, ...]]]]:
+    """Group attributes and ``{name: (dask array, zarr chunks)}`` for the ``.isxd`` file at ``path``."""
+    from .readers import open_isxd
+
+    source: Any = open_isxd(path)
+    footer = {k: v for k, v in source.metadata.items() if k != "producer"}
+    if source.type in (DataSetType.MOVIE, DataSetType.IMAGE):
+        return {ATTRS_KEY: footer, **ome_attrs(source.timing, source.spacing, zarr_format)}, _movie_arrays(source, chunks, path)
+    if source.type == DataSetType.CELL_SET:
+        return {ATTRS_KEY: footer}, _cell_set_arrays(source, chunks)
+    msg = f"converting {source.type.name} files to Zarr is not supported; only movies, images and cell sets are"
+    raise NotImplementedError(msg)
+
+
 def _finish(_: Any, partial: str | None, target: str | None) -> None:
+    """Move a complete local group into place (the old target, if any, is removed only afterwards)."""
     if partial is None or target is None:
         return
     if os.path.lexists(target):
@@ -586,17 +661,70 @@ def _finish(_: Any, partial: str | None, target: str | None) -> None:
         os.rename(partial, target)
 
 
+def _store_group(target: PathLike, local: str | None, attrs: dict[str, Any], arrays: Mapping[str, tuple[Any, tuple[int, ...]]],
+                 compressors: Mapping[str, list[Any]], zarr_format: int,
+                 storage_options: Mapping[str, Any] | None) -> tuple[Delayed, str | None]:
+    """Create the group (in a ``.partial`` sibling for a local target); the delayed store-then-move and that sibling."""
+    import dask.array as da
+    import zarr
+    from dask.delayed import delayed
+
+    store_path = None if local is None else f"{local}.partial-{uuid.uuid4().hex[:8]}"
+    fmt = cast(Literal[2, 3], zarr_format)
+    group = zarr.open_group(store_path if store_path is not None else os.fspath(target), mode="w", zarr_format=fmt,
+                            storage_options=None if local is not None else dict(storage_options or {}) or None)
+    try:
+        group.attrs.update(attrs)
+        sources: list[Any] = []
+        targets: list[Any] = []
+        for key, (data, zchunks) in arrays.items():
+            names: Any = ("t", "y", "x") if key == "frames" and zarr_format == 3 else None
+            out = group.create_array(key, shape=data.shape, dtype=data.dtype, chunks=zchunks, compressors=compressors[key],
+                                     fill_value=0, dimension_names=names)
+            sources.append(data)
+            targets.append(out)
+        # Chunks of the Zarr arrays are the Dask chunks, so no two tasks share a chunk: no lock needed.
+        stored = da.store(sources, targets, lock=False, compute=False)
+    except BaseException:
+        if store_path is not None:
+            shutil.rmtree(store_path, ignore_errors=True)
+        raise
+    done: Delayed = delayed(_finish)(stored, store_path, local)
+    return done, store_path
+
+
+@overload
+def isxd_to_zarr(
+    path: PathLike, target: PathLike, *, chunks: Any = ..., compressor: Any = ..., clevel: int | None = ...,
+    zarr_format: int = ..., storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ...,
+    compute: Literal[True] = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> None: ...
+@overload
+def isxd_to_zarr(
+    path: PathLike, target: PathLike, *, chunks: Any = ..., compressor: Any = ..., clevel: int | None = ...,
+    zarr_format: int = ..., storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ...,
+    compute: Literal[False], compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed: ...
+@overload
+def isxd_to_zarr(
+    path: PathLike, target: PathLike, *, chunks: Any = ..., compressor: Any = ..., clevel: int | None = ...,
+    zarr_format: int = ..., storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ...,
+    compute: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed | None: ...
+
+
 def isxd_to_zarr(
     path: PathLike,
     target: PathLike,
     *,
     chunks: Any = None,
     compressor: Any = None,
+    clevel: int | None = None,
     zarr_format: int = 3,
+    storage_options: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     compute: bool = True,
-    storage_options: Mapping[str, Any] | None = None,
-    **compute_kwargs: Any,
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Convert an ``.isxd`` movie, image or cell set to a Zarr group, chunk by chunk.
 
@@ -604,30 +732,36 @@ def isxd_to_zarr(
     ``"isxd"``, so :func:`zarr_to_isxd` gives back a file whose data section is
     byte-identical. Movies get an array ``frames`` with every time index
     (zeros at dropped, cropped and blank frames) and OME-Zarr metadata; cell
-    sets get ``footprints`` and ``traces``.
+    sets get ``footprints`` and ``traces``. A local group is written into a
+    ``.partial-<id>`` sibling and renamed into place when complete.
 
     Parameters
     ----------
     path : str or os.PathLike
         The ``.isxd`` file.
     target : str or os.PathLike
-        Zarr group to create: a local path or an fsspec URL.
+        Zarr group to create: a local path or an fsspec URL; must not be,
+        lie inside, or contain ``path``.
     chunks : int or tuple of int, optional
         Zarr chunks: an int is the number of frames (or cells) per chunk.
         Defaults to about 16 MiB per chunk, whole frames.
     compressor : str, numcodecs codec or zarr codec, optional
-        ``'zstd'``, ``'lz4'``, ``'none'`` or a codec (see :func:`make_compressor`).
-        Defaults to Blosc zstd level 5 with bit shuffle for uint16 frames.
+        ``'zstd'``, ``'lz4'``, ``'none'``, False (none) or a codec (see
+        :func:`make_compressor`). Defaults to Blosc zstd with bit shuffle for
+        uint16 frames.
+    clevel : int, optional
+        Compression level 0..9 for a compressor given by name (default 5).
     zarr_format : {2, 3}, default 3
         Zarr format to write.
-    overwrite : bool, default False
-        Replace an existing ``target`` (a local one only once the new group is complete).
-    compute : bool, default True
-        If False, return a :class:`dask.delayed.Delayed` that writes the group.
     storage_options : dict, optional
         Passed to fsspec when ``target`` is a URL.
-    **compute_kwargs
-        Passed to ``dask.compute``.
+    overwrite : bool, default False
+        Replace an existing ``target`` (a local one only once the new group is
+        complete; a URL target is cleared when the group is created).
+    compute : bool, default True
+        If False, return a :class:`dask.delayed.Delayed` that writes the group.
+    compute_kwargs : dict, optional
+        Keyword arguments for ``dask.compute``, e.g. ``{'scheduler': 'processes'}``.
 
     Returns
     -------
@@ -645,79 +779,32 @@ def isxd_to_zarr(
     NotImplementedError
         Types other than movie, image and cell set.
     ValueError
-        Bad ``chunks``, ``compressor`` or ``zarr_format``.
+        Bad ``chunks``, ``compressor``, ``clevel``, ``zarr_format`` or
+        scheduler; ``target`` that is, lies inside, or contains ``path``.
+
+    See Also
+    --------
+    zarr_to_isxd : the other direction.
 
     Examples
     --------
-    >>> isxd_to_zarr("movie.isxd", "movie.zarr")  # doctest: +SKIP
+    >>> isxd_to_zarr("movie.isxd", "movie.zarr", compressor="lz4", clevel=3)  # doctest: +SKIP
     """
-    import dask.array as da
-    import zarr
     from dask.base import compute as dask_compute
-    from dask.delayed import delayed
 
-    from .readers import open_isxd
-
-    if zarr_format not in (2, 3):
-        msg = f"zarr_format must be 2 or 3, got {zarr_format!r}"
-        raise ValueError(msg)
-    source = open_isxd(path)
-    footer = {k: v for k, v in source.metadata.items() if k != "producer"}
-    kind = source.type
-    if kind in (DataSetType.MOVIE, DataSetType.IMAGE):
-        if source.has_frame_header_footer:  # type: ignore[attr-defined]
-            msg = (f"{os.fspath(path)!r} stores sensor frame headers and footers, which Zarr conversion does not keep; "
-                   f"convert the frames with isx_dask.write_movie(open_isxd(path).frames, ...) if they are not needed")
-            raise NotImplementedError(msg)
-        shape = source.shape  # type: ignore[attr-defined]
-        dtype = source.dtype  # type: ignore[attr-defined]
-        zchunks = _check_chunks(chunks, shape, dtype.itemsize, "time")
-        arrays = {"frames": (source.to_dask(chunks=zchunks), zchunks)}  # type: ignore[attr-defined]
-        extra_attrs = _ome_attrs(footer, zarr_format)
-    elif kind == DataSetType.CELL_SET:
-        n = source.num_cells  # type: ignore[attr-defined]
-        fshape = (n, *source.layout.footprint_shape)  # type: ignore[attr-defined]
-        tshape = (n, source.timing.num_samples)
-        fchunks = _check_chunks(chunks, fshape, 4, "cells")
-        tchunks = _check_chunks(fchunks[0], tshape, 4, "cells")
-        arrays = {
-            "footprints": (source.footprints_to_dask(chunks=fchunks), fchunks),  # type: ignore[attr-defined]
-            "traces": (source.traces_to_dask(chunks=tchunks), tchunks),  # type: ignore[attr-defined]
-        }
-        extra_attrs = {}
-    else:
-        msg = f"converting {kind.name} files to Zarr is not supported; only movies, images and cell sets are"
-        raise NotImplementedError(msg)
-    for data, _ in arrays.values():
-        _compressors(compressor, data.dtype, zarr_format)
+    zarr_format = check_zarr_format(zarr_format)
+    compute_kwargs = check_compute_kwargs(compute_kwargs)
+    check_source_target(path, target, source_arg="path", target_arg="target")
+    attrs, arrays = _zarr_contents(path, chunks, zarr_format)
+    compressors = {key: zarr_compressors(compressor, clevel, data.dtype, zarr_format) for key, (data, _) in arrays.items()}
     local = _check_target(target, overwrite, storage_options)
-    store_path = local if local is None else f"{local}.partial-{uuid.uuid4().hex[:8]}"
-    fmt = cast(Literal[2, 3], zarr_format)
-    group = zarr.open_group(store_path if local is not None else os.fspath(target), mode="w", zarr_format=fmt,
-                            storage_options=None if local is not None else dict(storage_options or {}) or None)
-    try:
-        group.attrs.update({ATTRS_KEY: footer, **extra_attrs})
-        sources: list[Any] = []
-        targets: list[Any] = []
-        for key, (data, zchunks) in arrays.items():
-            names: Any = ("t", "y", "x") if key == "frames" and zarr_format == 3 else None
-            out = group.create_array(key, shape=data.shape, dtype=data.dtype, chunks=zchunks,
-                                     compressors=_compressors(compressor, data.dtype, zarr_format),
-                                     fill_value=0, dimension_names=names)
-            sources.append(data)
-            targets.append(out)
-        stored = da.store(sources, targets, lock=False, compute=False)
-    except BaseException:
-        if local is not None:
-            shutil.rmtree(store_path, ignore_errors=True)  # type: ignore[arg-type]
-        raise
-    done: Delayed = delayed(_finish)(stored, store_path, local)
+    done, partial = _store_group(target, local, attrs, arrays, compressors, zarr_format, storage_options)
     if not compute:
         return done
     try:
-        dask_compute(done, **compute_kwargs)  # type: ignore[no-untyped-call]
+        dask_compute(done, **(compute_kwargs or {}))  # type: ignore[no-untyped-call]
     except BaseException:
-        if local is not None:
-            shutil.rmtree(store_path, ignore_errors=True)  # type: ignore[arg-type]
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
         raise
     return None

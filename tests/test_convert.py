@@ -57,7 +57,8 @@ def test_plain_zarr_array_to_isxd(isx, tmp_path, zarr_format, dtype):
     source = tmp_path / "plain.zarr"
     zarr.create_array(str(source), data=data, chunks=(3, 5, 6), zarr_format=zarr_format)
     out = tmp_path / "plain.isxd"
-    xd.zarr_to_isxd(str(source), out)
+    with pytest.warns(UserWarning, match="default"):  # nothing gives timing or spacing: the writer says so
+        xd.zarr_to_isxd(str(source), out)
     frames, movie = official_frames(isx, out)
     np.testing.assert_array_equal(frames, data)
     assert movie.data_type == dtype
@@ -125,8 +126,116 @@ def test_zarr_object_and_fsspec_url(isx, tmp_path):
 def test_dtype_argument_converts_unsupported_dtypes(isx, tmp_path):
     data = np.arange(2 * 3 * 4, dtype=np.int32).reshape(2, 3, 4)
     zarr.create_array(str(tmp_path / "i32.zarr"), data=data)
-    xd.zarr_to_isxd(str(tmp_path / "i32.zarr"), tmp_path / "i32.isxd", dtype=np.float32)
+    xd.zarr_to_isxd(str(tmp_path / "i32.zarr"), tmp_path / "i32.isxd", dtype=np.float32, spacing=xd.Spacing(num_pixels=(3, 4)),
+                    timing=xd.Timing(num_samples=2))
     np.testing.assert_array_equal(official_frames(isx, tmp_path / "i32.isxd")[0], data.astype(np.float32))
+
+
+def test_dtype_changes_no_value_unless_casting_unsafe(isx, tmp_path):
+    data = np.array([0, 1, 65535, 70000, 5, 6], dtype=np.int32).reshape(2, 1, 3)
+    zarr.create_array(str(tmp_path / "big.zarr"), data=data, chunks=(1, 1, 3))
+    meta = {"timing": xd.Timing(num_samples=2), "spacing": xd.Spacing(num_pixels=(1, 3))}
+    with pytest.raises((ValueError, TypeError), match="casting"):
+        xd.zarr_to_isxd(str(tmp_path / "big.zarr"), tmp_path / "x.isxd", dtype=np.uint16, **meta)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.zarr"]  # no file, no partial
+    xd.zarr_to_isxd(str(tmp_path / "big.zarr"), tmp_path / "x.isxd", dtype=np.uint16, casting="unsafe", **meta)
+    wrapped = np.array([0, 1, 65535, 70000 - 65536, 5, 6], dtype=np.uint16).reshape(2, 1, 3)  # the explicit opt-in
+    np.testing.assert_array_equal(official_frames(isx, tmp_path / "x.isxd")[0], wrapped)
+    small = np.array([0, 1, 2, 3, 65535, 9], dtype=np.int64).reshape(2, 1, 3)  # every value fits: no opt-in needed
+    zarr.create_array(str(tmp_path / "small.zarr"), data=small)
+    xd.zarr_to_isxd(str(tmp_path / "small.zarr"), tmp_path / "s.isxd", dtype=np.uint16, **meta)
+    np.testing.assert_array_equal(official_frames(isx, tmp_path / "s.isxd")[0], small.astype(np.uint16))
+
+
+@pytest.mark.parametrize("dtype", ["<U3", "O"])
+def test_string_and_object_arrays_are_refused_before_any_file(tmp_path, dtype):
+    group = zarr.open_group(str(tmp_path / "s.zarr"), mode="w", zarr_format=2)
+    group.create_array("frames", shape=(2, 3, 4), dtype=np.dtype("<U3") if dtype == "<U3" else str,
+                       fill_value="" if dtype == "O" else None)
+    with pytest.raises(TypeError, match="'frames' has dtype"):
+        xd.zarr_to_isxd(str(tmp_path / "s.zarr"), tmp_path / "x.isxd", dtype=np.float32)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
+
+
+def test_period_and_pixel_size_replace_only_their_field(isx, tmp_path):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_dropped.isxd", tmp_path / "m.zarr")
+    xd.zarr_to_isxd(str(tmp_path / "m.zarr"), tmp_path / "p.isxd", period=Fraction(1, 10), pixel_size=(2.5, Fraction(3, 4)))
+    movie = isx.Movie.read(str(tmp_path / "p.isxd"))
+    period = movie.timing.period._impl
+    assert Fraction(period.num, period.den) == Fraction(1, 10)
+    assert list(movie.timing.dropped) == [3, 9] and list(movie.timing.blank) == [12]
+    impl = movie.spacing._impl
+    assert Fraction(impl.pixel_height.num, impl.pixel_height.den) == Fraction(5, 2)
+    assert Fraction(impl.pixel_width.num, impl.pixel_width.den) == Fraction(3, 4)
+    assert split_file(tmp_path / "p.isxd")[0] == split_file(GOLDEN_DIR / "movie_u16_dropped.isxd")[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"period": Fraction(1, 10**30)}, ValueError, "period .*64-bit"),
+        ({"period": 0}, ValueError, "period must be > 0"),
+        ({"period": "soon"}, ValueError, "period must be"),
+        ({"pixel_size": (1, 2, 3)}, ValueError, "pixel_size"),
+        ({"pixel_size": 10**30}, ValueError, "pixel_size .*64-bit"),
+        ({"period": 0.1, "timing": xd.Timing(num_samples=16)}, ValueError, "either timing= or period="),
+        ({"compute_kwargs": {"scheduler": "bogus"}}, ValueError, r"compute_kwargs\['scheduler'\]"),
+        ({"compute_kwargs": "threads"}, TypeError, "compute_kwargs"),
+    ],
+)
+def test_bad_zarr_to_isxd_options_name_the_argument(tmp_path, kwargs, exc, match):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_dropped.isxd", tmp_path / "m.zarr")
+    with pytest.raises(exc, match=match):
+        xd.zarr_to_isxd(str(tmp_path / "m.zarr"), tmp_path / "x.isxd", **kwargs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.zarr"]
+
+
+@pytest.mark.parametrize(("axis", "scale", "match"), [
+    (1, 1e300, "scale of axis 'y'.*64-bit"),
+    (0, 1e300, "scale of axis 't'.*64-bit"),
+    (2, float("nan"), "finite number"),
+    (2, "wide", "finite number"),
+])
+def test_ome_scale_beyond_the_footer_is_refused(tmp_path, axis, scale, match):
+    values = [50.0, 2500.0, 1500.0]
+    values[axis] = scale
+    ome_group(tmp_path / "o.zarr", np.zeros((2, 3, 4), np.uint16), AXES_TYX, values, version="0.5")
+    with pytest.raises(ValueError, match=match):
+        xd.zarr_to_isxd(str(tmp_path / "o.zarr"), tmp_path / "x.isxd")
+    assert not (tmp_path / "x.isxd").exists()
+
+
+def test_a_target_that_is_inside_or_holds_the_source_is_refused(tmp_path, golden):
+    source = golden("movie_u16.isxd")
+    zarr.create_array(str(tmp_path / "s.zarr"), data=np.ones((2, 3, 4), np.uint16))
+    (tmp_path / "d.zarr").mkdir()
+    inner = tmp_path / "d.zarr" / "m.isxd"
+    inner.write_bytes(source.read_bytes())
+    (tmp_path / "link.zarr").symlink_to(tmp_path / "s.zarr")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    cases = [
+        (lambda: xd.isxd_to_zarr(source, source, overwrite=True), "is the source"),
+        (lambda: xd.isxd_to_zarr(inner, tmp_path / "d.zarr", overwrite=True), "contains the source"),
+        (lambda: xd.zarr_to_isxd(str(tmp_path / "s.zarr"), tmp_path / "s.zarr" / "x.isxd"), "inside the source"),
+        (lambda: xd.zarr_to_isxd(str(tmp_path / "link.zarr"), tmp_path / "s.zarr" / "x.isxd"), "inside the source"),
+        (lambda: xd.zarr_to_isxd(zarr.open(str(tmp_path / "s.zarr"), mode="r"), tmp_path / "s.zarr" / "x.isxd"), "inside"),
+    ]
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_bogus_scheduler_is_refused_before_the_zarr_group_exists(tmp_path):
+    with pytest.raises(ValueError, match="scheduler"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "m.zarr", compute_kwargs={"scheduler": "bogus"})
+    assert list(tmp_path.iterdir()) == []
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "m.zarr", compressor="lz4", clevel=2, zarr_format=2,
+                    compute_kwargs={"scheduler": "synchronous"})
+    meta = json.loads((tmp_path / "m.zarr" / "frames" / ".zarray").read_text())
+    assert (meta["compressor"]["cname"], meta["compressor"]["clevel"]) == ("lz4", 2)
+    with pytest.raises(ValueError, match="clevel"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "n.zarr", compressor=False, clevel=2)
 
 
 def test_compute_false_returns_delayed(isx, tmp_path):
@@ -356,7 +465,8 @@ def test_failed_conversion_leaves_existing_target_and_no_partial(tmp_path, monke
 
     monkeypatch.setattr(movie_reader, "read_array", failing)
     with pytest.raises(OSError, match="simulated"):
-        xd.isxd_to_zarr(GOLDEN_DIR / "movie_f32.isxd", target, overwrite=True, chunks=1, scheduler="synchronous")
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_f32.isxd", target, overwrite=True, chunks=1,
+                        compute_kwargs={"scheduler": "synchronous"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.zarr"]
     np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], before)
 
