@@ -263,8 +263,8 @@ def lazy_cells(
 
     rows, cols = frame_shape
     if num_cells == 0:
-        return da.zeros((0, rows, cols), dtype=_FLOAT32)
-    (counts, _, _) = da.core.normalize_chunks(("auto", -1, -1), (num_cells, rows, cols), dtype=_FLOAT32)
+        return da.zeros((0, rows, cols), dtype=_FLOAT32)  # type: ignore[no-any-return]
+    (counts, _, _) = da.core.normalize_chunks(("auto", -1, -1), (num_cells, rows, cols), dtype=_FLOAT32)  # type: ignore[no-untyped-call]
     blocks = []
     start = 0
     for count in counts:
@@ -273,7 +273,7 @@ def lazy_cells(
         block = delayed(build, pure=True)(*args, dask_key_name=key)
         blocks.append(da.from_delayed(block, shape=(count, rows, cols), dtype=_FLOAT32))  # type: ignore[no-untyped-call]
         start += count
-    return da.concatenate(blocks, axis=0)  # type: ignore[no-untyped-call]
+    return da.concatenate(blocks, axis=0)  # type: ignore[no-untyped-call, no-any-return]
 
 
 def sparse_block(cell_starts: np.ndarray, flat_pixels: np.ndarray, values: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
@@ -342,7 +342,7 @@ class H5Array:
         self.ndim = len(self.shape)
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        import h5py
+        import h5py  # type: ignore[import-untyped]
 
         with h5py.File(self.path, "r") as f:
             return np.asarray(f[self.dataset][key])
@@ -355,8 +355,8 @@ def lazy_traces(array: NpyArray | H5Array | Any, name: str) -> da.Array:
     """A 2-D ``(cells, samples)`` lazy reader as a Dask array in chunks of whole traces."""
     import dask.array as da
 
-    chunks = da.core.normalize_chunks(("auto", -1), array.shape, dtype=array.dtype)
-    return da.from_array(array, chunks=chunks, name=f"{name}-" + _token(array), asarray=True, fancy=False)  # type: ignore[no-untyped-call]
+    chunks = da.core.normalize_chunks(("auto", -1), array.shape, dtype=array.dtype)  # type: ignore[no-untyped-call]
+    return da.from_array(array, chunks=chunks, name=f"{name}-" + _token(array), asarray=True, fancy=False)  # type: ignore[no-untyped-call, no-any-return]
 
 
 def _token(array: Any) -> str:
@@ -392,7 +392,7 @@ def events_from_dense(activity: da.Array, threshold: float, timing: Timing) -> d
     valid = timing.get_valid_samples_mask()
     if not valid.all():
         events = da.where(valid[None, :], events, 0)
-    return events
+    return events  # type: ignore[no-any-return]
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ _TRACES = ("raw", "denoised")
 
 
 def _dataset(f: Any, name: str, path: str, what: str) -> Any:
-    import h5py
+    import h5py  # type: ignore[import-untyped]
 
     node = f.get(name)
     if not isinstance(node, h5py.Dataset):

@@ -20,7 +20,7 @@ _SOURCE = "Inscopix CNMF-E"
 
 
 def _dataset(f: Any, name: str, path: str, what: str, ndim: int) -> Any:
-    import h5py
+    import h5py  # type: ignore[import-untyped]
 
     node = f.get(name)
     if not isinstance(node, h5py.Dataset):
@@ -139,7 +139,7 @@ def cnmfe_to_isxd(
         _SOURCE, num_samples=traces_h5.shape[1], frame_shape=frame_shape, timing=timing, spacing=spacing,
         extra_properties=extra_properties, metadata_from=metadata_from, frame_rate=frame_rate,
     )
-    chunks = da.core.normalize_chunks(("auto", -1, -1), footprints_h5.shape, dtype=np.float32)
+    chunks = da.core.normalize_chunks(("auto", -1, -1), footprints_h5.shape, dtype=np.float32)  # type: ignore[no-untyped-call]
     stored_cells = da.from_array(footprints_h5, chunks=chunks, asarray=True, fancy=False)  # type: ignore[no-untyped-call]
     footprints = stored_cells.transpose(0, 2, 1)
     return write_results(

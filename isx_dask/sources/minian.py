@@ -203,7 +203,7 @@ def minian_to_isxd(
         crop_offset=(0, 0) if spacing is not None else _crop_offset(footprints),
     )
     cells = footprints.data
-    cells = cells.rechunk(da.core.normalize_chunks(("auto", -1, -1), cells.shape, dtype=np.float32))
+    cells = cells.rechunk(da.core.normalize_chunks(("auto", -1, -1), cells.shape, dtype=np.float32))  # type: ignore[no-untyped-call]
     events = None if activity is None else events_from_dense(activity.data, threshold, timing)
     return write_results(
         cells, traces.data, cell_set_path, event_set_path, events, timing=timing, spacing=spacing,
