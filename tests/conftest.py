@@ -119,3 +119,38 @@ def assert_spacing_equal(ours: xd.Spacing, official: Any) -> None:
     assert Fraction(impl.pixel_height.num, impl.pixel_height.den) == ours.pixel_size[0]
     assert Fraction(impl.left.num, impl.left.den) == ours.top_left[1]
     assert Fraction(impl.top.num, impl.top.den) == ours.top_left[0]
+
+
+# -- shared helpers of the writer tests -------------------------------------------------------
+SCHEDULERS = ["synchronous", "threads", "processes"]
+
+
+@pytest.fixture(params=SCHEDULERS)
+def compute_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """``compute_kwargs`` for each local dask scheduler (the distributed one is in test_distributed.py)."""
+    return {"scheduler": request.param}
+
+
+@pytest.fixture(params=["numpy", "dask"])
+def as_input(request: pytest.FixtureRequest):
+    """``as_input(array, chunks)``: the array as given (NumPy) or as a Dask array of ``chunks``."""
+
+    def convert(array: np.ndarray, chunks: Any = None) -> Any:
+        if request.param == "numpy":
+            return array
+        import dask.array as da
+
+        return da.from_array(array, chunks=chunks or "auto")
+
+    convert.kind = request.param  # type: ignore[attr-defined]
+    return convert
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Temporary files (``*.partial``) and their sidecars left in ``directory``, sorted."""
+    return sorted(p.name for p in Path(directory).iterdir() if ".partial" in p.name)
+
+
+def directory_state(directory: Path) -> dict[str, bytes]:
+    """Every file in ``directory`` (hidden ones included) with its bytes: compare before and after a refused call."""
+    return {p.name: p.read_bytes() for p in sorted(Path(directory).iterdir()) if p.is_file()}

@@ -12,6 +12,7 @@ import dask.array as da
 import numpy as np
 import pytest
 from conftest import (
+    leftovers,
     assert_same_footer_as_golden,
     assert_spacing_equal,
     assert_timing_equal,
@@ -28,8 +29,6 @@ import isx_dask as xd
 GOLDEN_MOVIES = ["movie_u16.isxd", "movie_f32.isxd", "movie_u16_dropped.isxd", "movie_u8.isxd"]
 
 
-def leftovers(directory: Path) -> list[str]:
-    return [p.name for p in directory.iterdir() if p.name.endswith(".partial")]
 
 
 def assert_movie_reads_back(isx, path: Path, frames: np.ndarray, timing: xd.Timing, spacing: xd.Spacing) -> None:
@@ -112,7 +111,7 @@ def test_dask_movie_read_back_by_official_isx(tmp_path, isx, scheduler):
     timing = xd.Timing(13, xd.Duration(1, 30), xd.Time(xd.Duration(1700000000, 1), 3600), dropped=[0, 5], cropped=[(8, 9)], blank=[12])
     spacing = xd.Spacing(num_pixels=(6, 9), pixel_size=(Fraction(7, 2), Fraction(11, 4)), top_left=(-3, Fraction(1, 2)))
     out = tmp_path / "m.isxd"
-    xd.write_movie(da.from_array(frames, chunks=(4, 3, 5)), out, timing=timing, spacing=spacing, scheduler=scheduler)
+    xd.write_movie(da.from_array(frames, chunks=(4, 3, 5)), out, timing=timing, spacing=spacing, compute_kwargs={"scheduler": scheduler})
     assert_movie_reads_back(isx, out, frames, timing, spacing)
     assert leftovers(tmp_path) == []
 
@@ -120,7 +119,7 @@ def test_dask_movie_read_back_by_official_isx(tmp_path, isx, scheduler):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_property_round_trip(tmp_path_factory, isx, data):
-    n = data.draw(st.integers(0, 9), label="num_samples")
+    n = data.draw(st.integers(1, 9), label="num_samples")
     rows = data.draw(st.integers(1, 6), label="rows")
     cols = data.draw(st.integers(1, 6), label="cols")
     dtype = np.dtype(data.draw(st.sampled_from(["uint16", "float32", "uint8"]), label="dtype"))
@@ -202,12 +201,12 @@ def test_failure_in_one_chunk_leaves_nothing_and_keeps_existing_file(tmp_path, s
     out.write_bytes(b"precious bytes")
     frames = da.ones((10, 4, 4), dtype=np.uint16, chunks=(2, 4, 4)).map_blocks(_fail_on_block, dtype=np.uint16)
     with pytest.raises(RuntimeError, match="injected failure"):
-        xd.write_movie(frames, out, overwrite=True, scheduler=scheduler)
+        xd.write_movie(frames, out, overwrite=True, compute_kwargs={"scheduler": scheduler})
     assert out.read_bytes() == b"precious bytes"
     assert leftovers(tmp_path) == []
     new = tmp_path / "new.isxd"
     with pytest.raises(RuntimeError, match="injected failure"):
-        xd.write_movie(frames, new, scheduler=scheduler)
+        xd.write_movie(frames, new, compute_kwargs={"scheduler": scheduler})
     assert not new.exists()
     assert leftovers(tmp_path) == []
 
@@ -218,7 +217,11 @@ BAD_INPUTS = [
     (lambda: np.zeros((3, 4, 5), np.uint16), {"timing": xd.Timing(num_samples=4)}, ValueError, "timing.num_samples"),
     (lambda: np.zeros((3, 4, 5), np.int32), {}, TypeError, "dtype"),
     (lambda: np.zeros((3, 4, 5), np.float64), {}, TypeError, "dtype=numpy.float32"),
-    (lambda: np.zeros((3, 4, 5), np.float32), {"dtype": np.uint16}, TypeError, "casting"),
+    (lambda: np.full((3, 4, 5), 0.5, np.float32), {"dtype": np.uint16}, ValueError, "frames holds 60 value"),
+    (lambda: np.zeros((3, 4, 5), np.float32), {"dtype": np.uint16, "casting": "same_kind"}, TypeError, "casting"),
+    (lambda: np.full((3, 4, 5), 300, np.uint16), {"dtype": np.uint8}, ValueError, "casting='unsafe'"),
+    (lambda: np.zeros((0, 4, 5), np.uint16), {}, ValueError, "at least one sample"),
+    (lambda: np.zeros((3, 0, 5), np.uint16), {}, ValueError, "at least one sample, row"),
     (lambda: np.zeros((3, 4, 5), np.uint16), {"dtype": np.int64}, ValueError, "dtype"),
     (lambda: da.zeros((3, 4, 5), np.uint16)[da.from_array(np.array([True, False, True]))], {}, ValueError, "unknown"),
     (lambda: np.zeros((3, 4, 5), np.uint16), {"extra_properties": {"x": float("nan")}}, ValueError, "extra_properties"),
@@ -272,14 +275,17 @@ def test_incremental_movie_rules(tmp_path, isx):
         movie.set_frame_data(3, frames[3])
     with pytest.raises(ValueError, match="shape"):
         movie.set_frame_data(0, frames[0].T)
-    with pytest.raises(TypeError, match="frame"):
+    with pytest.raises(ValueError, match="frame holds 6 value"):  # a value-changing conversion
         movie.set_frame_data(0, frames[0].astype(np.float64) + 0.5)
+    with pytest.raises(TypeError, match="frame must be a numpy.ndarray"):
+        movie.set_frame_data(0, frames[0].tolist())
     with pytest.raises(IndexError, match="out of range"):
         movie.set_frame_data(4, frames[0])
     with pytest.raises(ValueError, match=r"not written yet \(indices 0, 2\)"):
         movie.flush()
     assert not out.exists()
-    movie.set_frame_data(0, frames[0].astype(np.int64))  # lossless integer conversion is fine
+    with pytest.warns(UserWarning, match="Converting from int64 to uint16."):  # the official warning
+        movie.set_frame_data(0, frames[0].astype(np.int64))  # lossless integer conversion is fine
     movie.set_frame_data(2, frames[2])
     movie.flush()
     movie.flush()  # a second flush does nothing

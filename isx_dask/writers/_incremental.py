@@ -1,55 +1,167 @@
 """The life cycle shared by the incremental writers (``Movie``, ``CellSet``, ``EventSet``, ``VesselSet``).
 
-A writer opened with ``write()`` owns a temporary file until :meth:`flush`
-commits it or :meth:`discard` removes it. As a context manager, a block that
-raises commits nothing. A writer dropped unflushed is committed if it is
-complete (the official package finalises on ``del`` too), and otherwise
-discarded with a ``ResourceWarning``.
+A writer opened with ``write()`` owns a temporary file beside its path until
+:meth:`~IncrementalWriter.flush` commits it or
+:meth:`~IncrementalWriter.discard` removes it. Nothing else commits:
+
+* as a context manager, the normal end of the block flushes, and a block
+  that raises commits nothing;
+* a writer dropped unflushed (garbage-collected after a failure in its own
+  calls or in the code around it) commits nothing either: it removes its
+  temporary file and emits a ``ResourceWarning`` naming the path, as a
+  database connection rolls back an uncommitted transaction. The official
+  package finalises on deletion instead, which turns a crashed loop into a
+  valid-looking truncated file; an existing file at the path is only ever
+  replaced by a completed ``flush()``.
+
+Opened with ``read()``, the same classes read a committed file through the
+lazy reader of its type. With ``read_only=False`` (cell and vessel sets),
+statuses are written through at once by rewriting the footer.
+
+A subclass says only what its type adds: :meth:`_open_reader` (which reader
+class), :meth:`_missing` (what still has to be written before a flush), and
+:meth:`_footer` (the footer and data size to commit).
 """
 
 from __future__ import annotations
 
+import os
 import warnings
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from ..target import remove_partial
+import numpy as np
 
-__all__ = ["IncrementalWriter"]
+from ..target import check_output_path, commit, preallocate, remove_partial
+
+if TYPE_CHECKING:
+    from ..metadata import Spacing, Timing
+    from ..readers import IsxdFile
+
+__all__ = ["IncrementalWriter", "PathLike"]
+
+PathLike = str | os.PathLike[str]
+_W = TypeVar("_W", bound="IncrementalWriter")
 
 
 class IncrementalWriter:
-    """Base of the incremental writers: open check, discard, context manager and finaliser."""
+    """Base of the incremental writers: open, read, commit, discard, context manager and finaliser."""
 
     #: What the file is, for messages ("movie", "cell set", ...).
     kind: ClassVar[str] = "file"
 
-    file_path: str
-    mode: str
-    _partial: str | None
+    def __init__(self) -> None:
+        self.file_path: str = ""
+        #: ``'w'`` once opened with ``write()`` (also after :meth:`flush`, as in the official package), ``'r'`` when read.
+        self.mode: str = ""
+        self._reader: Any = None
+        self._partial: str | None = None
+        self._overwrite = False
+        self._timing: Timing
+        self._spacing: Spacing
 
-    def flush(self) -> None:
-        """Commit the file (each writer implements it)."""
+    # -- what each type says ---------------------------------------------------------------
+    @classmethod
+    def _open_reader(cls, path: str) -> IsxdFile:
+        """The committed file at ``path``, opened with the reader of this type."""
         raise NotImplementedError
 
-    def _is_complete(self) -> bool:
-        """Whether :meth:`flush` can commit now (every required item written)."""
-        return True
+    def _missing(self) -> str:
+        """What must still be written before :meth:`flush` can commit ('' when nothing)."""
+        return ""
+
+    def _footer(self) -> tuple[dict[str, Any], int]:
+        """The footer and the data size to commit."""
+        raise NotImplementedError
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def read(cls: type[_W], file_path: PathLike) -> _W:
+        """Open a committed file for reading.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the file does not exist.
+        IsxdFormatError
+            If it is not a committed file of this type.
+        """
+        self = cls()
+        self.file_path = os.fspath(file_path)
+        self._reader = cls._open_reader(self.file_path)
+        self.mode = "r"
+        return self
+
+    def _start(self, file_path: PathLike, overwrite: bool, data_size: int = 0) -> None:
+        """Become a writer of a new file at ``file_path``: checks the path, then creates the temporary file."""
+        path = check_output_path(file_path, overwrite)
+        self.file_path, self.mode, self._overwrite = path, "w", overwrite
+        # Records are written at their offsets as they arrive; the file grows as needed.
+        self._partial = preallocate(path, data_size)
+
+    # -- metadata ------------------------------------------------------------------------
+    @property
+    def timing(self) -> Timing:
+        """Timing: as given when writing, as stored when reading."""
+        return self._reader.timing if self._reader is not None else self._timing  # type: ignore[no-any-return]
+
+    @property
+    def spacing(self) -> Spacing:
+        """Spacing: as given when writing, as stored when reading."""
+        return self._reader.spacing if self._reader is not None else self._spacing  # type: ignore[no-any-return]
+
+    def get_acquisition_info(self) -> Any:
+        """The acquisition metadata (the footer's ``extraProperties``), as the official package returns it."""
+        from ..official import acquisition_info
+
+        return acquisition_info(self._require_reader().extra_properties)
+
+    # -- checks ----------------------------------------------------------------------------
+    def _require_reader(self) -> Any:
+        if self._reader is None:
+            msg = f"this {self.kind} is open for writing; flush it, or open it with {type(self).__name__}.read, to read it"
+            raise RuntimeError(msg)
+        return self._reader
 
     def _require_open(self) -> str:
         """The temporary file, or ``RuntimeError`` if the writer is not open for writing."""
-        if self.mode != "w" or self._partial is None:
-            msg = f"{self.kind} {self.file_path!r} is not open for writing (mode {self.mode!r})"
+        if self._partial is None:
+            state = "was flushed" if self.mode == "w" else f"is open in mode {self.mode!r}"
+            msg = f"{self.kind} {self.file_path!r} is not open for writing (it {state})"
             raise RuntimeError(msg)
         return self._partial
 
+    # -- committing ------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Commit the file: write the footer and move the file to its path.
+
+        Until this succeeds nothing appears at the path (and a file already
+        there is left as it was). A second call does nothing.
+
+        Raises
+        ------
+        ValueError
+            If something that must be stored is missing (nothing is committed;
+            write it and call again).
+        """
+        if self._partial is None:
+            return
+        missing = self._missing()
+        if missing:
+            msg = f"cannot flush {self.kind} {self.file_path!r}: {missing}"
+            raise ValueError(msg)
+        metadata, data_size = self._footer()
+        commit(self._partial, self.file_path, metadata, data_size, overwrite=self._overwrite)
+        self._partial = None
+        self._reader = self._open_reader(self.file_path)
+
     def discard(self) -> None:
         """Abandon a file being written: remove its temporary file; nothing is committed."""
-        if getattr(self, "_partial", None) is not None:
-            remove_partial(self._partial)  # type: ignore[arg-type]
+        if self._partial is not None:
+            remove_partial(self._partial)
             self._partial = None
             self.mode = "closed"
 
-    def __enter__(self) -> Any:
+    def __enter__(self: _W) -> _W:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -61,15 +173,19 @@ class IncrementalWriter:
     def __del__(self) -> None:
         if getattr(self, "_partial", None) is None:
             return
-        if self._is_complete():
-            try:
-                self.flush()
-                return
-            except Exception:  # noqa: BLE001 - never raise from a finaliser
-                pass
         warnings.warn(
-            f"{self.kind} {self.file_path!r} was never flushed and could not be committed; its temporary file was removed",
+            f"{self.kind} {self.file_path!r} was never flushed: nothing was committed and its temporary file was "
+            f"removed (call flush(), or use a with block, to commit)",
             ResourceWarning,
             stacklevel=2,
         )
         self.discard()
+
+
+def missing_indices(written: np.ndarray, what: str) -> str:
+    """'' if every entry of ``written`` is True, else a message listing the first missing indices."""
+    missing = np.flatnonzero(~written)
+    if not missing.size:
+        return ""
+    shown = ", ".join(str(i) for i in missing[:10]) + (", ..." if missing.size > 10 else "")
+    return f"{missing.size} {what} not written yet (indices {shown})"

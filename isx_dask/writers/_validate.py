@@ -4,35 +4,53 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+import warnings
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..layout import check_extra_properties
-from ..layout.cell_set import CELL_STATUS_CODES
+from ..layout.cell_set import CELL_STATUS_CODES as STATUS_CODES
+from ..layout.cell_set import default_name
 from ..metadata import Spacing, Timing
 
 __all__ = [
+    "CASTINGS",
+    "DEFAULT_CASTING",
+    "DefaultMetadataWarning",
     "MAX_NAME_NBYTES",
     "as_dask_array",
     "cast_array",
+    "cast_exact",
+    "check_casting",
     "check_name",
+    "check_names",
     "check_spacing",
     "check_status",
+    "check_statuses",
     "check_timing",
+    "convert_in_memory",
+    "inherit_metadata",
+    "nan_at_invalid",
+    "prepare_array",
+    "warn_defaults",
     "require_spacing",
     "require_timing",
     "resolve_metadata_from",
 ]
 
-_TARGET_CHUNK_NBYTES = 64 * 2**20
+#: The default ``casting``: any conversion whose values all survive (checked chunk by chunk).
+DEFAULT_CASTING = "same_value"
+#: Accepted ``casting`` values: numpy's rules by dtype, plus ``'same_value'`` (by value).
+CASTINGS = ("same_value", "no", "equiv", "safe", "same_kind", "unsafe")
 
 
 def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
     """``data`` as a Dask array with known chunk sizes and ``ndim`` dimensions.
 
-    NumPy (and other array-like) input is wrapped without copying, in chunks of
-    about 64 MiB along the first axis.
+    NumPy (and other array-like) input is wrapped without copying, chunked
+    along the first axis only, to dask's ``array.chunk-size`` (128 MiB unless
+    configured otherwise with ``dask.config.set({"array.chunk-size": ...})``).
     """
     import dask.array as da
 
@@ -42,9 +60,7 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
         if len(data.shape) != ndim:
             msg = f"{name} must have {ndim} dimensions {axes}, got shape {tuple(data.shape)}"
             raise ValueError(msg)
-        per_item = max(1, math.prod(data.shape[1:]) * np.dtype(data.dtype).itemsize)
-        step = max(1, _TARGET_CHUNK_NBYTES // per_item)
-        chunks = (step,) + tuple(data.shape[1:])
+        chunks: Any = {0: "auto", **{axis: -1 for axis in range(1, ndim)}} if all(data.shape) else -1
         return da.from_array(data, chunks=chunks, asarray=True)  # type: ignore[no-untyped-call]
     if data.ndim != ndim:
         msg = f"{name} must have {ndim} dimensions {axes}, got shape {data.shape}"
@@ -58,18 +74,167 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
     return data
 
 
+def check_casting(casting: Any) -> str:
+    """``casting`` if it is one of :data:`CASTINGS`, else ``ValueError`` naming the choices."""
+    if not isinstance(casting, str) or casting not in CASTINGS:
+        msg = f"casting must be one of {', '.join(repr(c) for c in CASTINGS)}, got {casting!r}"
+        raise ValueError(msg)
+    return casting
+
+
+def _is_exact_by_dtype(src: np.dtype[Any], dst: np.dtype[Any]) -> bool:
+    """Whether every value of ``src`` is a value of ``dst`` (no per-value check needed)."""
+    if src == dst or src.kind == "b":
+        return True
+    if dst.kind == "f" and src.kind == "f":
+        return src.itemsize <= dst.itemsize
+    if dst.kind == "f" and src.kind in "iu":
+        return src.itemsize * 8 <= np.finfo(dst).nmant + 1  # every integer fits the mantissa
+    return bool(np.can_cast(src, dst, casting="safe"))
+
+
+def changed_values(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+    """Mask of the ``values`` that ``astype(dtype)`` would change (NaN and infinities count as kept in floats).
+
+    Float to float32 counts as kept when the value is within float32's range
+    (it is rounded to float32's precision); a finite value beyond it would
+    become infinite and counts as changed.
+    """
+    if dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            if values.dtype.kind == "f":
+                converted = values.astype(dtype)
+                return np.isinf(converted) & np.isfinite(values)  # type: ignore[no-any-return]
+            back = values.astype(dtype).astype(values.dtype)
+            return back != values  # type: ignore[no-any-return]
+    info = np.iinfo(dtype)
+    if values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(values) | (values < info.min) | (values > info.max)
+            return bad | (np.floor(values) != values)  # type: ignore[no-any-return]
+    if values.dtype.kind in "iu":
+        big = values.astype(np.int64) if values.dtype.kind == "i" else values
+        if values.dtype.kind == "u":
+            return big > info.max  # type: ignore[no-any-return]
+        return (big < info.min) | (big > info.max)  # type: ignore[no-any-return]
+    return np.zeros(values.shape, dtype=bool)
+
+
+def _value_error(values: np.ndarray, bad: np.ndarray, name: str, dtype: np.dtype[Any]) -> ValueError:
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    count = int(np.count_nonzero(bad))
+    msg = (
+        f"{name} holds {count} value(s) that {dtype} cannot hold exactly (e.g. {values[where]!r} at index {where}"
+        f"{' of a chunk' if values.ndim else ''}); convert them yourself (e.g. numpy.clip, numpy.round), or pass "
+        f"casting='unsafe' to let numpy's astype change them"
+    )
+    return ValueError(msg)
+
+
+def cast_exact(values: np.ndarray, dtype: np.dtype[Any], name: str) -> np.ndarray:
+    """``values`` as ``dtype``, or ``ValueError`` naming ``name`` if any value would change."""
+    values = np.asarray(values)
+    if values.dtype == dtype:
+        return values
+    if not _is_exact_by_dtype(values.dtype, dtype):
+        bad = changed_values(values, dtype)
+        if bad.any():
+            raise _value_error(values, bad, name, dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return values.astype(dtype)
+
+
 def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
-    """Cast ``data`` to ``dtype`` lazily, if numpy's ``casting`` rule allows it."""
+    """Cast the Dask array ``data`` to ``dtype`` lazily, under ``casting``.
+
+    ``'same_value'`` converts any real dtype and checks, chunk by chunk as it
+    is written, that no value changes (a ``ValueError`` naming ``name``
+    otherwise, and nothing is committed); numpy's rules (``'no'`` ...
+    ``'unsafe'``) decide by dtype alone, as in :func:`numpy.can_cast`.
+    """
+    casting = check_casting(casting)
     if data.dtype == dtype:
         return data
+    if data.dtype.kind not in "biuf":
+        msg = f"{name} has dtype {data.dtype}, which cannot be stored as {dtype}; expected real numbers"
+        raise TypeError(msg)
+    if casting == "same_value":
+        if _is_exact_by_dtype(data.dtype, dtype):
+            return data.astype(dtype)
+        return data.map_blocks(cast_exact, dtype, name, dtype=dtype)
     if not np.can_cast(data.dtype, dtype, casting=casting):  # type: ignore[arg-type]
         msg = (
-            f"{name} has dtype {data.dtype}, which cannot be cast to {dtype} under casting={casting!r} "
-            f"without losing values; convert it yourself, or pass casting='unsafe' to let numpy's "
-            f"astype wrap out-of-range values"
+            f"{name} has dtype {data.dtype}, which cannot be cast to {dtype} under casting={casting!r}; "
+            f"use casting='same_value' (the default: converts when no value changes) or 'unsafe' "
+            f"(numpy's astype, which wraps and truncates values)"
         )
         raise TypeError(msg)
     return data.astype(dtype, casting=casting)
+
+
+def prepare_array(data: Any, name: str, ndim: int, axes: str, dtype: np.dtype[Any], casting: str) -> Any:
+    """``data`` as a Dask array of ``dtype``: shape and chunks checked, cast under ``casting``.
+
+    In-memory (NumPy) input is checked value by value here, before anything
+    is written; Dask input is checked chunk by chunk as it is computed.
+    """
+    casting = check_casting(casting)
+    in_memory = isinstance(data, np.ndarray)
+    array = cast_array(as_dask_array(data, name, ndim, axes), name, dtype, casting)
+    if in_memory and casting == "same_value" and data.dtype != dtype and not _is_exact_by_dtype(data.dtype, dtype):
+        bad = changed_values(data, dtype)
+        if bad.any():
+            raise _value_error(data, bad, name, dtype)
+    return array
+
+
+def convert_in_memory(value: Any, dtype: np.dtype[Any], name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """One in-memory array (a frame, a footprint, a trace) as ``dtype``, as the official ``set_*_data`` take it.
+
+    Like the official package, a conversion emits ``UserWarning('Converting
+    from <dtype> to <dtype>.')``; unlike it, a conversion that would change a
+    value is refused. A flat array of ``prod(shape)`` values is reshaped, as
+    the official writer takes it.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a NumPy array of real numbers.
+    ValueError
+        If a value would change, or the shape is not ``shape``.
+    """
+    if not isinstance(value, np.ndarray):
+        msg = f"{name} must be a numpy.ndarray, got {type(value).__name__}"
+        raise TypeError(msg)
+    if value.dtype.kind not in "biuf":
+        msg = f"{name} has dtype {value.dtype}, which cannot be stored as {dtype}; expected real numbers"
+        raise TypeError(msg)
+    if shape is not None and value.shape != shape:
+        if value.ndim == 1 and value.size == math.prod(shape) and len(shape) > 1:
+            value = value.reshape(shape)
+        else:
+            msg = f"{name} has shape {value.shape}, expected {shape}"
+            raise ValueError(msg)
+    if value.dtype != dtype:
+        converted = cast_exact(value, dtype, name)
+        warnings.warn(f"Converting from {value.dtype} to {dtype}.", UserWarning, stacklevel=3)
+        return converted
+    return value
+
+
+def nan_at_invalid(traces: Any, timing: Timing) -> Any:
+    """Traces (samples along the last axis) with NaN at dropped, cropped and blank samples, as the official writer stores them.
+
+    Dask arrays stay lazy; NumPy arrays are converted at once.
+    """
+    valid = timing.get_valid_samples_mask()
+    if valid.all():
+        return traces
+    if isinstance(traces, np.ndarray):
+        return np.where(valid, traces, np.float32(np.nan)).astype(traces.dtype)
+    import dask.array as da
+
+    return da.where(valid, traces, np.float32(np.nan))
 
 
 #: Longest name, in UTF-8 bytes, that the official reader returns in full (its buffer is 256 bytes).
@@ -95,11 +260,71 @@ def check_status(status: Any, label: str, *, allow_bool: bool = False) -> str:
     """A status string (``'accepted'``, ``'undecided'``, ``'rejected'``); with ``allow_bool``, True/False mean accepted/rejected."""
     if allow_bool and isinstance(status, (bool, np.bool_)):
         return "accepted" if status else "rejected"
-    if isinstance(status, str) and status in CELL_STATUS_CODES:
+    if isinstance(status, str) and status in STATUS_CODES:
         return status
     extra = " (or a bool: True accepted, False rejected)" if allow_bool else ""
     msg = f"{label} must be 'accepted', 'undecided' or 'rejected'{extra}, got {status!r}"
     raise ValueError(msg)
+
+
+def check_statuses(statuses: Any, count: int, *, label: str = "statuses", item: str = "cell") -> list[str]:
+    """One checked status per item: ``None`` is all undecided; one value, or booleans, apply as in :func:`check_status`."""
+    if statuses is None:
+        return ["undecided"] * count
+    if isinstance(statuses, (str, bool, np.bool_)):
+        return [check_status(statuses, label, allow_bool=True)] * count
+    if not hasattr(statuses, "__len__"):
+        msg = f"{label} must be a sequence of statuses or booleans, one per {item}, got {type(statuses).__name__} {statuses!r}"
+        raise TypeError(msg)
+    if len(statuses) != count:
+        msg = f"{label} has {len(statuses)} entries but there are {count} {item}s; expected one status per {item}"
+        raise ValueError(msg)
+    return [check_status(s, f"{label}[{k}]", allow_bool=True) for k, s in enumerate(statuses)]
+
+
+def check_names(
+    names: Any, count: int, *, prefix: str, label: str, unique: bool = False, default: str = "core"
+) -> list[str]:
+    """One checked name per item, with the official default names.
+
+    Parameters
+    ----------
+    names : sequence of str or None, or None
+        The names given; ``None`` (all of them, or one entry) takes the
+        default, ``''`` the official core's default (:func:`default_name`).
+    count : int
+        Number of items.
+    prefix : str
+        ``'C'`` for cells, ``'V'`` for vessels.
+    label : str
+        The argument's name, for messages.
+    unique : bool, default False
+        Refuse repeated names (event sets look events up by name).
+    default : {'core', 'index'}, default 'core'
+        What ``None`` gives: the core's zero-padded name, or ``prefix`` and
+        the bare index (the official Python ``set_*_data(..., name=None)``).
+    """
+    if names is None:
+        names = [None] * count
+    elif isinstance(names, (str, bytes)) or not hasattr(names, "__len__"):
+        msg = f"{label} must be a sequence of str, one per item, got {type(names).__name__} {names!r}"
+        raise TypeError(msg)
+    if len(names) != count:
+        msg = f"{label} has {len(names)} entries but the data has {count}; expected one name each"
+        raise ValueError(msg)
+    out = []
+    for k, name in enumerate(names):
+        if name is None:
+            name = default_name(prefix, k, count) if default == "core" else f"{prefix}{k}"
+        elif isinstance(name, str) and name == "":
+            name = default_name(prefix, k, count)
+        out.append(check_name(name, f"{label}[{k}]"))
+    if unique and len(set(out)) != len(out):
+        seen: set[str] = set()
+        dupes = sorted({n for n in out if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+        msg = f"{label} must be unique (the official reader looks items up by name); repeated: {dupes!r}"
+        raise ValueError(msg)
+    return out
 
 
 def require_timing(timing: Any) -> Timing:
@@ -118,8 +343,12 @@ def require_spacing(spacing: Any) -> Spacing:
     return spacing
 
 
+class DefaultMetadataWarning(UserWarning):
+    """A writer used default timing or spacing because none was given (20 Hz, 3 µm pixels, epoch start)."""
+
+
 def check_timing(timing: Timing | None, num_samples: int, name: str) -> Timing:
-    """``timing``, defaulted to ``num_samples`` samples of 50 ms, and checked against the data."""
+    """``timing``, checked against the data (``num_samples`` samples of 50 ms from the epoch if None)."""
     if timing is None:
         return Timing(num_samples=num_samples)
     require_timing(timing)
@@ -130,7 +359,7 @@ def check_timing(timing: Timing | None, num_samples: int, name: str) -> Timing:
 
 
 def check_spacing(spacing: Spacing | None, frame_shape: tuple[int, int], name: str) -> Spacing:
-    """``spacing``, defaulted to ``frame_shape``, and checked against the data."""
+    """``spacing``, checked against the data (the frame shape with 3-micron pixels if None)."""
     if spacing is None:
         return Spacing(num_pixels=frame_shape)
     require_spacing(spacing)
@@ -140,22 +369,61 @@ def check_spacing(spacing: Spacing | None, frame_shape: tuple[int, int], name: s
     return spacing
 
 
+def warn_defaults(*, timing_given: bool, spacing_given: bool) -> None:
+    """Say which metadata a writer defaulted because it was not given.
+
+    A file written without timing or spacing gets the official defaults
+    (50 ms samples from 1970-01-01; 3-micron pixels), which later read as if
+    measured, so the writer says so (:class:`DefaultMetadataWarning`). The file
+    itself stays byte-identical to the official writer's with the same
+    defaults (nothing is added to its footer).
+    """
+    defaulted = []
+    if not timing_given:
+        defaulted.append("timing (50 ms period, start 1970-01-01 00:00:00 UTC)")
+    if not spacing_given:
+        defaulted.append("spacing (3 um pixels)")
+    if defaulted:
+        warnings.warn(
+            f"no {' and no '.join(d.split(' ')[0] for d in defaulted)} given: the file gets the official defaults "
+            f"{'; '.join(defaulted)}; pass timing=/spacing= (or metadata_from=) to store the real values",
+            DefaultMetadataWarning,
+            stacklevel=3,
+        )
+
+
+def inherit_metadata(
+    metadata_from: str | os.PathLike[str] | None,
+    timing: Timing | None,
+    spacing: Spacing | None,
+    extra_properties: Any,
+    cell_names: Sequence[str] | None = None,
+) -> tuple[Timing | None, Spacing | None, Any, Sequence[str] | None]:
+    """Fill what was not given from an existing ``.isxd`` file: timing, spacing, extra properties, cell names.
+
+    Cell names come from a cell set or event set only. The extra properties
+    are checked to be strict JSON either way.
+    """
+    if metadata_from is not None:
+        from ..readers import open_isxd
+
+        source = open_isxd(metadata_from)
+        timing = source.timing if timing is None else timing
+        spacing = source.spacing if spacing is None else spacing
+        extra_properties = source.extra_properties if extra_properties is None else extra_properties
+        if cell_names is None:
+            found = getattr(source, "names", None)
+            found = getattr(source, "cell_names", None) if found is None else found
+            cell_names = None if found is None else list(found)
+    check_extra_properties(extra_properties)
+    return timing, spacing, extra_properties, cell_names
+
+
 def resolve_metadata_from(
     metadata_from: str | os.PathLike[str] | None,
     timing: Timing | None,
     spacing: Spacing | None,
     extra_properties: Any,
 ) -> tuple[Timing | None, Spacing | None, Any]:
-    """Fill timing, spacing and extra properties that were not given from an existing ``.isxd`` file."""
-    if metadata_from is not None:
-        from ..readers import open_isxd
-
-        source = open_isxd(metadata_from)
-        if timing is None:
-            timing = source.timing
-        if spacing is None:
-            spacing = source.spacing
-        if extra_properties is None:
-            extra_properties = source.extra_properties
-    check_extra_properties(extra_properties)
-    return timing, spacing, extra_properties
+    """Timing, spacing and extra properties of :func:`inherit_metadata` (for movies and regions)."""
+    return inherit_metadata(metadata_from, timing, spacing, extra_properties)[:3]

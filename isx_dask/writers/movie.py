@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -10,26 +11,42 @@ import numpy as np
 from ..layout import IsxdFormatError
 from ..layout.movie import MovieLayout, movie_dtype, movie_footer, stored_frame_indices
 from ..metadata import Spacing, Timing
-from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, store_then_commit
-from ._incremental import IncrementalWriter
+from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
+from ._incremental import IncrementalWriter, PathLike, missing_indices
+from ._options import check_write_options, fill_doc, store
 from ._validate import (
+    DEFAULT_CASTING,
     as_dask_array,
-    cast_array,
     check_spacing,
     check_timing,
+    convert_in_memory,
+    prepare_array,
     require_spacing,
     require_timing,
     resolve_metadata_from,
+    warn_defaults,
 )
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ._options import StoreOptions
+
+    class _ImageOptions(StoreOptions, total=False):
+        spacing: Spacing | None
+        extra_properties: Any
+        metadata_from: PathLike | None
+        dtype: Any
+        casting: str
+
+    class _MovieOptions(_ImageOptions, total=False):
+        timing: Timing | None
 
     from ..readers.movie import MovieFile
 
 __all__ = ["Image", "Movie", "write_image", "write_movie"]
 
-PathLike = str | os.PathLike[str]
 
 
 def _resolve_dtype(data_dtype: np.dtype[Any], dtype: Any, name: str) -> np.dtype[Any]:
@@ -46,44 +63,31 @@ def _resolve_dtype(data_dtype: np.dtype[Any], dtype: Any, name: str) -> np.dtype
 
 
 @overload
-def write_movie(
-    frames: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
-    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., write_method: WriteMethod = ...,
-    resume: bool = ..., **compute_kwargs: Any,
-) -> None: ...
+def write_movie(frames: Any, path: PathLike, *, compute: Literal[False], **options: Unpack[_MovieOptions]) -> Delayed: ...
 @overload
-def write_movie(
-    frames: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
-    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., write_method: WriteMethod = ...,
-    resume: bool = ..., **compute_kwargs: Any,
-) -> Delayed: ...
+def write_movie(frames: Any, path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_MovieOptions]) -> None: ...
 @overload
-def write_movie(
-    frames: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
-    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ..., compute: bool = ..., fsync: bool = ..., write_method: WriteMethod = ...,
-    resume: bool = ..., **compute_kwargs: Any,
-) -> Delayed | None: ...
+def write_movie(frames: Any, path: PathLike, *, compute: bool, **options: Unpack[_MovieOptions]) -> Delayed | None: ...
 
 
+@fill_doc
 def write_movie(
     frames: Any,
     path: PathLike,
     *,
     timing: Timing | None = None,
     spacing: Spacing | None = None,
-    dtype: Any = None,
-    casting: str = "same_kind",
     extra_properties: Any = None,
     metadata_from: PathLike | None = None,
+    dtype: Any = None,
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
-    write_method: WriteMethod = "auto",
     resume: bool = False,
-    **compute_kwargs: Any,
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write a movie to an ``.isxd`` file, chunk by chunk, out of core.
 
@@ -100,39 +104,25 @@ def write_movie(
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
     timing : Timing, optional
-        Defaults to ``num_samples`` frames of 50 ms starting at the epoch.
+        Number of samples, period, start and invalid indices. Without it (and
+        without ``metadata_from``) the official defaults are used, 50 ms from
+        1970-01-01, with a :class:`DefaultMetadataWarning`.
     spacing : Spacing, optional
-        Defaults to the frame shape, with 3-micron pixels.
+        Frame shape and pixel size; defaults to the frame shape with 3-micron
+        pixels, with a :class:`DefaultMetadataWarning`.
+    {metadata}
     dtype : {numpy.uint16, numpy.float32, numpy.uint8}, optional
         Pixel type to store. Defaults to the dtype of ``frames``, which must then
         be one of these.
-    casting : {'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_kind'
-        Which conversions to ``dtype`` are allowed, as in :func:`numpy.can_cast`.
-        Float to integer needs ``'unsafe'``.
-    extra_properties : JSON-serialisable, optional
-        Stored as the footer's ``extraProperties`` (acquisition metadata).
-    metadata_from : str or os.PathLike, optional
-        An existing ``.isxd`` file whose timing, spacing and extra properties
-        are used where the arguments above are not given.
-    overwrite : bool, default False
-        Replace an existing file at ``path`` (only once the new one is complete).
-    compute : bool, default True
-        If False, return a :class:`dask.delayed.Delayed`; the file is committed
-        when it has been computed. The temporary file (``.<name>.<id>.partial``
-        beside ``path``, with its space reserved) exists from this call on; if
-        the graph is never computed, or fails, it stays until removed (or, with
-        ``resume=True``, until the write is resumed).
-    fsync : bool, default True
-        Flush data and footer to disk before the file is renamed into place.
-    write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
-        How chunk bytes reach the file (see :class:`isx_dask.target.IsxdTarget`).
-    resume : bool, default False
-        Make the write resumable: an interrupted write run again with the same
-        arguments writes only the chunks that had not finished, and gives the
-        same bytes as an uninterrupted one (see :func:`isx_dask.target.store_then_commit`).
-    **compute_kwargs
-        Passed to ``dask.compute`` (for example ``scheduler='processes'``);
-        ``reserve='never'`` turns off the up-front reservation of disk space.
+    casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_value'
+        Which conversions to ``dtype`` are allowed. ``'same_value'`` converts
+        when no value changes (checked value by value: NumPy input before
+        anything is written, Dask input chunk by chunk as it is written, and
+        then nothing is committed); float64 to float32 rounds to float32's
+        precision but refuses values beyond its range. numpy's rules decide by
+        dtype alone; ``'unsafe'`` is numpy's ``astype``, which wraps and
+        truncates out-of-range values.
+    {options}
 
     Returns
     -------
@@ -142,11 +132,13 @@ def write_movie(
     Raises
     ------
     ValueError
-        Wrong number of dimensions, shape not matching ``timing``/``spacing``,
-        unknown chunk sizes, a path not ending in ``.isxd``, or extra
-        properties that are not strict JSON.
+        Wrong number of dimensions, no frames, shape not matching
+        ``timing``/``spacing``, unknown chunk sizes, a path not ending in
+        ``.isxd``, extra properties that are not strict JSON, values that
+        ``dtype`` cannot hold (under ``'same_value'``).
     TypeError
-        A dtype that cannot be stored, or a lossy cast not allowed by ``casting``.
+        A dtype that cannot be stored, a cast not allowed by ``casting``, or an
+        option of the wrong type (an unknown keyword included).
     FileExistsError
         ``path`` exists and ``overwrite`` is False.
     FileNotFoundError
@@ -163,36 +155,58 @@ def write_movie(
     >>> frames = da.zeros((100, 64, 80), dtype=np.uint16, chunks=(25, 64, 80))
     >>> write_movie(frames, "movie.isxd", timing=Timing(num_samples=100, period=Duration.from_msecs(50)))  # doctest: +SKIP
     """
+    options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
+    given = (timing is not None, spacing is not None)
     timing, spacing, extra_properties = resolve_metadata_from(metadata_from, timing, spacing, extra_properties)
-    frames = as_dask_array(frames, "frames", 3, "(num_samples, rows, cols)")
-    out_dtype = _resolve_dtype(frames.dtype, dtype, "frames")
-    frames = cast_array(frames, "frames", out_dtype, casting)
+    axes = "(num_samples, rows, cols)"
+    wrapped = as_dask_array(frames, "frames", 3, axes)
+    _check_not_empty(wrapped.shape, "frames", axes)
+    frames = prepare_array(frames, "frames", 3, axes, _resolve_dtype(wrapped.dtype, dtype, "frames"), casting)
+    out_dtype = frames.dtype
     timing = check_timing(timing, frames.shape[0], "frames")
     spacing = check_spacing(spacing, frames.shape[1:], "frames")
+    warn_defaults(timing_given=given[0] or metadata_from is not None, spacing_given=given[1] or metadata_from is not None)
     path = check_output_path(path, overwrite)
 
     layout = MovieLayout(timing, spacing, out_dtype)
     valid = timing.get_valid_samples()
     stored = frames if valid.size == timing.num_samples else frames[valid]
     metadata = movie_footer(timing, spacing, out_dtype, extra_properties)
-    return store_then_commit(
-        [(stored, layout.frames())], path, layout.data_size, metadata,
-        overwrite=overwrite, compute=compute, fsync=fsync, write_method=write_method, resume=resume,
-        **compute_kwargs,
-    )
+    return store([(stored, layout.frames())], path, layout.data_size, metadata, options)
 
 
+def _check_not_empty(shape: tuple[int, ...], name: str, axes: str) -> None:
+    """Refuse data with an empty axis: the official reader cannot read a file without frames or pixels."""
+    if 0 in shape:
+        msg = f"{name} has shape {shape} {axes}; expected at least one sample, row and column (the official reader cannot read empty data)"
+        raise ValueError(msg)
+
+
+@overload
+def write_image(image: Any, path: PathLike, *, compute: Literal[False], **options: Unpack[_ImageOptions]) -> Delayed: ...
+@overload
+def write_image(image: Any, path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_ImageOptions]) -> None: ...
+@overload
+def write_image(image: Any, path: PathLike, *, compute: bool, **options: Unpack[_ImageOptions]) -> Delayed | None: ...
+
+
+@fill_doc
 def write_image(
     image: Any,
     path: PathLike,
     *,
     spacing: Spacing | None = None,
-    dtype: Any = None,
-    casting: str = "same_kind",
     extra_properties: Any = None,
+    metadata_from: PathLike | None = None,
+    dtype: Any = None,
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
-    **kwargs: Any,
+    fsync: bool = True,
+    resume: bool = False,
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write one 2-D image to an ``.isxd`` file (a one-frame movie of type Image).
 
@@ -202,10 +216,13 @@ def write_image(
         The image.
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
-    spacing, dtype, casting, extra_properties, overwrite, compute
+    spacing : Spacing, optional
+        Image shape and pixel size; defaults to the image shape with 3-micron
+        pixels, with a :class:`DefaultMetadataWarning`.
+    {metadata}
+    dtype, casting
         As in :func:`write_movie`.
-    **kwargs
-        Passed to :func:`write_movie`.
+    {options}
 
     Returns
     -------
@@ -228,29 +245,13 @@ def write_image(
     if len(shape) != 2:
         msg = f"image must have 2 dimensions (rows, cols), got shape {tuple(shape)}"
         raise ValueError(msg)
+    if metadata_from is not None and spacing is None:
+        spacing = resolve_metadata_from(metadata_from, None, None, None)[1]
     return write_movie(
-        image[None], path, timing=Timing(num_samples=1), spacing=spacing, dtype=dtype, casting=casting,
-        extra_properties=extra_properties, overwrite=overwrite, compute=compute, **kwargs,
+        image[None], path, timing=Timing(num_samples=1), spacing=spacing, extra_properties=extra_properties,
+        dtype=dtype, casting=casting, overwrite=overwrite, compute=compute, fsync=fsync, resume=resume,
+        reserve=reserve, write_method=write_method, compute_kwargs=compute_kwargs,
     )
-
-
-def _frame_to_dtype(frame: Any, dtype: np.dtype[Any], name: str) -> np.ndarray:
-    """Convert one in-memory frame to the movie's dtype without losing values."""
-    if not isinstance(frame, np.ndarray):
-        msg = f"{name} must be a numpy.ndarray, got {type(frame).__name__}"
-        raise TypeError(msg)
-    if frame.dtype == dtype:
-        return frame
-    if np.can_cast(frame.dtype, dtype, casting="same_kind"):
-        return frame.astype(dtype)
-    if frame.dtype.kind in "iub" and dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        if frame.size == 0 or (frame.min() >= info.min and frame.max() <= info.max):
-            return frame.astype(dtype)
-        msg = f"{name} has values outside the range of {dtype} [{info.min}, {info.max}]; clip it first"
-        raise ValueError(msg)
-    msg = f"{name} has dtype {frame.dtype}, which cannot be stored as {dtype} without losing values; convert it explicitly (e.g. numpy.round and astype)"
-    raise TypeError(msg)
 
 
 class Movie(IncrementalWriter):
@@ -274,39 +275,18 @@ class Movie(IncrementalWriter):
     """
 
     kind = "movie"
+    _reader: MovieFile | None
+    _layout: MovieLayout
+    _stored: np.ndarray
+    _written: np.ndarray
+    _metadata: dict[str, Any]
+    _target: IsxdTarget
 
-    def __init__(self) -> None:
-        self.file_path: str = ""
-        self.mode: str = ""
-        self._reader: MovieFile | None = None
-        # Set by write():
-        self._partial: str | None = None
-        self._layout: MovieLayout
-        self._stored: np.ndarray
-        self._written: np.ndarray
-        self._metadata: dict[str, Any]
-        self._overwrite: bool
-        self._target: IsxdTarget
-
-    # -- opening -------------------------------------------------------------------------
     @classmethod
-    def read(cls, file_path: PathLike) -> Movie:
-        """Open a movie or image for reading.
-
-        Raises
-        ------
-        FileNotFoundError
-            If the file does not exist.
-        IsxdFormatError
-            If it is not a committed movie or image.
-        """
+    def _open_reader(cls, path: str) -> MovieFile:
         from ..readers.movie import MovieFile
 
-        self = cls()
-        self._reader = MovieFile(file_path)
-        self.file_path = os.fspath(file_path)
-        self.mode = "r"
-        return self
+        return MovieFile(path)
 
     @classmethod
     def write(
@@ -343,35 +323,22 @@ class Movie(IncrementalWriter):
         """
         require_timing(timing)
         require_spacing(spacing)
-        try:
-            dtype = movie_dtype(data_type)
-        except (TypeError, ValueError):
-            msg = f"data_type must be numpy.uint16, numpy.float32 or numpy.uint8, got {data_type!r}"
-            raise ValueError(msg) from None
+        dtype = _data_type(data_type)
+        _check_not_empty((timing.num_samples, *spacing.num_pixels), "timing.num_samples and spacing.num_pixels",
+                         "(num_samples, rows, cols)")
         resolve_metadata_from(None, timing, spacing, extra_properties)
-        path = check_output_path(file_path, overwrite)
         self = cls()
-        self.file_path, self.mode = path, "w"
+        self._timing, self._spacing = timing, spacing
         self._layout = MovieLayout(timing, spacing, dtype)
         self._stored = stored_frame_indices(timing)
-        self._written = np.zeros(timing.num_samples, dtype=bool)
+        self._written = self._stored < 0
         self._metadata = movie_footer(timing, spacing, dtype, extra_properties)
-        self._overwrite = overwrite
-        self._partial = preallocate(path, self._layout.data_size)
+        self._start(file_path, overwrite, self._layout.data_size)
+        assert self._partial is not None
         self._target = IsxdTarget(self._partial, self._layout.frames())
         return self
 
     # -- properties ----------------------------------------------------------------------
-    @property
-    def timing(self) -> Timing:
-        """Timing of the movie."""
-        return self._reader.timing if self._reader is not None else self._layout.timing
-
-    @property
-    def spacing(self) -> Spacing:
-        """Spacing of the movie."""
-        return self._reader.spacing if self._reader is not None else self._layout.spacing
-
     @property
     def data_type(self) -> type:
         """Pixel type as a NumPy scalar type (``numpy.uint16``, ...), as in ``isx``."""
@@ -381,7 +348,7 @@ class Movie(IncrementalWriter):
     # -- reading -------------------------------------------------------------------------
     def get_frame_data(self, index: int) -> np.ndarray:
         """Frame ``index`` as a ``(rows, cols)`` array; zeros for dropped, cropped and blank frames."""
-        return self._require_reader().get_frame(index)
+        return np.asarray(self._require_reader().get_frame(index))
 
     def get_frame_timestamp(self, index: int) -> int:
         """Sensor timestamp of frame ``index`` in microseconds (movies with frame headers only)."""
@@ -391,86 +358,81 @@ class Movie(IncrementalWriter):
             raise IsxdFormatError(msg)
         return int(stamps[index])
 
-    def get_acquisition_info(self) -> Any:
-        """The footer's ``extraProperties`` (acquisition metadata), or None."""
-        return self._require_reader().extra_properties
-
-    def _require_reader(self) -> MovieFile:
-        if self._reader is None:
-            msg = "this movie was opened for writing; open it with Movie.read to read frames"
-            raise RuntimeError(msg)
-        return self._reader
-
     # -- writing -------------------------------------------------------------------------
     def set_frame_data(self, index: int, frame: np.ndarray) -> None:
         """Write the frame of time index ``index``.
 
         Frames at dropped, cropped or blank indices are not stored (the format
-        leaves them out) and are ignored, as in the official package.
+        leaves them out) and are ignored, as in the official package. A frame of
+        another dtype is converted with the official ``UserWarning``, but only
+        when no value changes.
 
         Raises
         ------
         IndexError
             If ``index`` is out of range.
         ValueError
-            If the frame was written already, or its shape is not ``spacing.num_pixels``.
+            If the frame was written already (the official writer ignores the
+            index and appends frames in call order; a script that restarts the
+            index for each input file must add the frames written before), its
+            shape is not ``spacing.num_pixels``, or a value would change in the
+            conversion.
         TypeError
-            If ``frame`` is not a NumPy array of a dtype that converts without loss.
+            If ``frame`` is not a NumPy array of real numbers.
         RuntimeError
             If the movie is not open for writing.
         """
         self._require_open()
         n = self._layout.timing.num_samples
-        if not 0 <= index < n:
-            msg = f"index {index} is out of range; the movie has num_samples={n}"
-            raise IndexError(msg)
-        frame = _frame_to_dtype(frame, self._layout.dtype, "frame")
-        if frame.shape != self._layout.frame_shape:
-            msg = f"frame has shape {frame.shape}, expected spacing.num_pixels {self._layout.frame_shape}"
-            raise ValueError(msg)
+        index = _check_index(index, n, "the movie has num_samples")
+        frame = convert_in_memory(frame, self._layout.dtype, "frame", self._layout.frame_shape)
         stored = int(self._stored[index])
         if stored < 0:
             return
         if self._written[index]:
-            msg = f"frame {index} was already written; each frame may be written once"
+            msg = (
+                f"frame {index} was already written; each frame may be written once. If the script restarts the "
+                f"index for each input file, add the number of frames written before (index = offset + i)"
+            )
             raise ValueError(msg)
         self._target[stored : stored + 1] = frame[None]
         self._written[index] = True
 
-    def _is_complete(self) -> bool:
-        return self.missing_frames().size == 0
-
     def missing_frames(self) -> np.ndarray:
         """Time indices of valid frames not written yet."""
-        valid = self._stored >= 0
-        return np.flatnonzero(valid & ~self._written)
+        return np.flatnonzero(~self._written)
 
-    def flush(self) -> None:
-        """Commit the file: write the footer and move it to its path.
+    def _missing(self) -> str:
+        return missing_indices(self._written, "valid frame(s)")
 
-        A second call does nothing.
-
-        Raises
-        ------
-        ValueError
-            If valid frames are still missing (nothing is committed; write them and call again).
-        """
-        if self.mode != "w" or self._partial is None:
-            return
-        missing = self.missing_frames()
-        if missing.size:
-            shown = ", ".join(str(i) for i in missing[:10]) + (", ..." if missing.size > 10 else "")
-            msg = f"cannot flush: {missing.size} valid frame(s) not written yet (indices {shown})"
-            raise ValueError(msg)
-        commit(self._partial, self.file_path, self._metadata, self._layout.data_size, overwrite=self._overwrite)
-        self._partial = None
-        self.mode = "r"
-        from ..readers.movie import MovieFile
-
-        self._reader = MovieFile(self.file_path)
+    def _footer(self) -> tuple[dict[str, Any], int]:
+        return self._metadata, self._layout.data_size
 
     def __repr__(self) -> str:
         return f"Movie({self.file_path!r}, mode={self.mode!r}, timing={self.timing!r}, spacing={self.spacing!r})"
+
+    def __str__(self) -> str:
+        if not self.file_path:
+            return "Movie()"
+        return f"Movie {self.file_path} ({self.mode}): {self.timing}, {self.spacing}"
+
+
+def _data_type(data_type: Any) -> np.dtype[Any]:
+    try:
+        return movie_dtype(data_type)
+    except (TypeError, ValueError):
+        msg = f"data_type must be numpy.uint16, numpy.float32 or numpy.uint8, got {data_type!r}"
+        raise ValueError(msg) from None
+
+
+def _check_index(index: Any, n: int, what: str) -> int:
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral):
+        msg = f"index must be an integer, got {type(index).__name__} {index!r}"
+        raise TypeError(msg)
+    if not 0 <= int(index) < n:
+        msg = f"index {index} is out of range; {what}={n}"
+        raise IndexError(msg)
+    return int(index)
 
 
 class Image:
@@ -493,9 +455,7 @@ class Image:
         ValueError
             If the file has more than one frame.
         """
-        from ..readers.movie import MovieFile
-
-        reader = MovieFile(file_path)
+        reader = Movie._open_reader(os.fspath(file_path))
         if reader.timing.num_samples > 1:
             msg = f"{os.fspath(file_path)!r} has {reader.timing.num_samples} frames; use Movie.read instead"
             raise ValueError(msg)
@@ -504,8 +464,8 @@ class Image:
         return self
 
     @classmethod
-    def write(cls, file_path: PathLike, spacing: Spacing, data_type: Any, data: np.ndarray, **kwargs: Any) -> Image:
-        """Write ``data`` as an image file and return it opened for reading.
+    def write(cls, file_path: PathLike, spacing: Spacing, data_type: Any, data: np.ndarray) -> Image:
+        """Write ``data`` as an image file and return it (``mode`` ``'w'``, readable, as in the official package).
 
         Raises
         ------
@@ -513,28 +473,38 @@ class Image:
             As :func:`write_image`; also if ``data``'s shape is not ``spacing.num_pixels``.
         """
         require_spacing(spacing)
-        try:
-            dtype = movie_dtype(data_type)
-        except (TypeError, ValueError):
-            msg = f"data_type must be numpy.uint16, numpy.float32 or numpy.uint8, got {data_type!r}"
-            raise ValueError(msg) from None
-        data = _frame_to_dtype(data, dtype, "data")
-        write_image(data, file_path, spacing=spacing, dtype=dtype, **kwargs)
-        return cls.read(file_path)
+        dtype = _data_type(data_type)
+        data = convert_in_memory(data, dtype, "data", spacing.num_pixels)
+        write_image(data, file_path, spacing=spacing, dtype=dtype)
+        self = cls.read(file_path)
+        self.mode = "w"
+        return self
 
     @property
     def spacing(self) -> Spacing:
         """Spacing of the image."""
-        assert self._reader is not None
-        return self._reader.spacing
+        return self._require_reader().spacing
 
     @property
     def data_type(self) -> type:
         """Pixel type as a NumPy scalar type."""
-        assert self._reader is not None
-        return self._reader.dtype.type
+        return self._require_reader().dtype.type
 
     def get_data(self) -> np.ndarray:
         """The image as a ``(rows, cols)`` array."""
-        assert self._reader is not None
-        return self._reader.get_frame(0)
+        return np.asarray(self._require_reader().get_frame(0))
+
+    def get_acquisition_info(self) -> Any:
+        """The acquisition metadata, as the official package returns it."""
+        from ..official import acquisition_info
+
+        return acquisition_info(self._require_reader().extra_properties)
+
+    def _require_reader(self) -> MovieFile:
+        if self._reader is None:
+            msg = "this Image was not opened; use Image.read or Image.write"
+            raise RuntimeError(msg)
+        return self._reader
+
+    def __repr__(self) -> str:
+        return f"Image({self.file_path!r}, mode={self.mode!r})"
