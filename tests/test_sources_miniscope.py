@@ -100,16 +100,17 @@ def test_v4_folder_with_eleven_files_and_a_gap(isx: Any, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("codec", ["ffv1", "rawvideo"])
-def test_tasks_of_a_few_frames_seek_inside_a_file(isx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, codec: str) -> None:
-    import isx_dask.sources.miniscope as miniscope
+def test_tasks_of_a_few_frames_seek_inside_a_file(isx: Any, tmp_path: Path, codec: str) -> None:
+    import dask
 
-    monkeypatch.setattr(miniscope, "_CHUNK_NBYTES", 3 * ROWS * COLS)  # 3 frames per task
+    stack = dask.config.set({"array.chunk-size": 3 * ROWS * COLS})  # 3 frames per task
     frames = grey_frames(11, seed=7)
     device = tmp_path / "Miniscope"
     device.mkdir()
     write_avi(device / "0.avi", frames, codec)
     write_time_stamps(device, [20 * i for i in range(11)])
-    miniscope_to_isxd(device, tmp_path / "m.isxd", pixel_size=1, start=xd.Time(), compute_kwargs={"scheduler": "threads"})
+    with stack:
+        miniscope_to_isxd(device, tmp_path / "m.isxd", pixel_size=1, start=xd.Time(), compute_kwargs={"scheduler": "threads"})
     _, got = official_frames(isx, tmp_path / "m.isxd")
     np.testing.assert_array_equal(got, frames)
 

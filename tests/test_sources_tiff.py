@@ -89,17 +89,18 @@ def test_uint8_with_resolution_in_centimetres_and_explicit_period(isx: Any, tmp_
     assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=(Fraction(2), Fraction(5, 2))), movie.spacing)
 
 
-def test_multi_file_series_concatenates_in_order(isx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import isx_dask.sources.tiff as tiff
-
-    monkeypatch.setattr(tiff, "_CHUNK_NBYTES", 2 * 16 * 20 * 2)  # 2 frames per task, chunks across file ends
+def test_multi_file_series_concatenates_in_order(isx: Any, tmp_path: Path) -> None:
+    import dask
     parts = [stack(np.uint16, num=n, seed=s) for s, n in enumerate((7, 5, 3))]
     paths = []
     for i, part in enumerate(parts):
         paths.append(tmp_path / f"part{i}.ome.tif")
         tifffile.imwrite(paths[-1], part, ome=True, compression="zlib",
                          metadata={"axes": "TYX", "TimeIncrement": 0.025, "PhysicalSizeX": 1.5, "PhysicalSizeY": 1.5})
-    tiff_to_isxd(paths, tmp_path / "m.isxd", compute_kwargs={"scheduler": "threads"})
+    with dask.config.set({"array.chunk-size": 2 * 16 * 20 * 2}):  # 2 frames per task
+        lazy = read_tiff(paths)
+        assert lazy.frames.chunks[0] == (2, 2, 2, 1, 2, 2, 1, 2, 1)
+        tiff_to_isxd(paths, tmp_path / "m.isxd", compute_kwargs={"scheduler": "threads"})
     movie, got = official_frames(isx, tmp_path / "m.isxd")
     np.testing.assert_array_equal(got, np.concatenate(parts))
     assert_timing_equal(timing(15, Fraction(1, 40)), movie.timing)
@@ -113,6 +114,21 @@ def test_the_lazy_stack_pickles_as_a_recipe(tmp_path: Path) -> None:
     payload = pickle.dumps(lazy)
     assert len(payload) < frames.nbytes // 4
     np.testing.assert_array_equal(pickle.loads(payload).compute(scheduler="synchronous"), frames)
+
+
+def test_trailing_single_sample_axis_and_the_zarr_path(isx: Any, tmp_path: Path) -> None:
+    frames = stack(np.uint16, num=5)
+    tifffile.imwrite(tmp_path / "s.tif", frames[..., None], photometric="minisblack", compression="zlib", tile=(16, 16),
+                     resolution=(1, 2), resolutionunit="CENTIMETER")
+    tiff_to_isxd(tmp_path / "s.tif", tmp_path / "m.isxd", period=1)
+    movie, got = official_frames(isx, tmp_path / "m.isxd")
+    np.testing.assert_array_equal(got, frames)
+    assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=(Fraction(5000), Fraction(10000))), movie.spacing)
+    # the same frames read tile by tile through tifffile's Zarr view (used where frames are not whole pages)
+    from isx_dask.sources.tiff import _TiffFrames
+
+    via_zarr = _TiffFrames(str(tmp_path / "s.tif"), 0, ("t", "y", "x", 0), (5, 16, 20), np.dtype(np.uint16), False)
+    np.testing.assert_array_equal(via_zarr[1:4, 2:15, 3:19], frames[1:4, 2:15, 3:19])
 
 
 def test_files_that_disagree_are_refused(tmp_path: Path) -> None:

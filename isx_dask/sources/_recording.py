@@ -16,6 +16,8 @@ from fractions import Fraction
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from ..metadata import Duration, Spacing, Time, Timing
 from ..writers.movie import write_movie
 
@@ -27,8 +29,11 @@ __all__ = [
     "Recording",
     "as_duration",
     "as_pixel_size",
+    "exact",
+    "frames_per_chunk",
     "import_optional",
     "length_to_microns",
+    "make_timing",
     "time_to_seconds",
     "write_recording",
 ]
@@ -159,6 +164,14 @@ class Recording:
     spacing: Spacing
     extra_properties: Any
     name: str
+
+
+def frames_per_chunk(shape: tuple[int, int, int], dtype: Any) -> int:
+    """Frames per Dask chunk: whole frames, as many as dask's ``array.chunk-size`` setting allows."""
+    from dask.array.core import normalize_chunks
+
+    chunks = normalize_chunks(("auto", -1, -1), shape=shape, dtype=np.dtype(dtype))  # type: ignore[no-untyped-call]
+    return max(1, int(chunks[0][0])) if shape[0] else 1
 
 
 def make_timing(num_samples: int, period: Duration, start: Time | None, dropped: Any = ()) -> Timing:

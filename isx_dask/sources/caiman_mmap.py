@@ -20,7 +20,7 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Spacing, Time
-from ._recording import PathLike, Recording, as_duration, as_pixel_size, make_timing, write_recording
+from ._recording import PathLike, Recording, as_duration, as_pixel_size, frames_per_chunk, make_timing, write_recording
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["caiman_mmap_to_isxd", "parse_caiman_mmap_name", "read_caiman_mmap"]
 
 _NAME = re.compile(r"_d1_(\d+)_d2_(\d+)_d3_(\d+)_order_([CF])_frames_(\d+)_?\.mmap$")
-_CHUNK_NBYTES = 64 * 2**20
 _ITEMSIZE = 4  # CaImAn always writes float32
 
 
@@ -120,7 +119,7 @@ def read_caiman_mmap(
         msg = "pixel_size is required: a CaImAn .mmap does not store its pixel size; pass pixel_size= in microns"
         raise ValueError(msg)
     source = _MmapFrames(path, d1, d2, num_frames, order)
-    step = max(1, _CHUNK_NBYTES // max(1, d1 * d2 * _ITEMSIZE))
+    step = frames_per_chunk((num_frames, d1, d2), np.float32)
     frames = da.from_array(  # type: ignore[no-untyped-call]
         source, chunks=(step, d1, d2), asarray=True, fancy=False, meta=np.empty((0, 0, 0), dtype=np.float32),
         name=f"caiman-mmap-{path}-{os.stat(path).st_mtime_ns}",

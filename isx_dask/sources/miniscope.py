@@ -29,14 +29,23 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Duration, Spacing, Time
-from ._recording import PathLike, Recording, as_duration, as_pixel_size, exact, import_optional, make_timing, write_recording
+from ._recording import (
+    PathLike,
+    Recording,
+    as_duration,
+    as_pixel_size,
+    exact,
+    frames_per_chunk,
+    import_optional,
+    make_timing,
+    write_recording,
+)
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
 
 __all__ = ["miniscope_to_isxd", "read_miniscope"]
 
-_CHUNK_NBYTES = 64 * 2**20
 _TIME_COLUMN = "Time Stamp (ms)"
 _RGB_FORMATS = frozenset({"rgb24", "bgr24", "rgb0", "bgr0", "0rgb", "0bgr", "rgba", "bgra", "argb", "abgr", "gbrp"})
 _GREY_FORMATS = frozenset({"gray", "gray8"})
@@ -310,7 +319,7 @@ def read_miniscope(
             )
             raise ValueError(msg)
 
-    per_task = max(1, _CHUNK_NBYTES // max(1, rows * cols))
+    per_task = frames_per_chunk((num_saved, rows, cols), np.uint8)
     pieces = []
     for avi in avis:
         for first in range(0, avi.frames, per_task):

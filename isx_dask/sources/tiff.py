@@ -10,7 +10,6 @@ needs ``period=``; one that does not say its pixel size needs ``pixel_size=``.
 
 from __future__ import annotations
 
-import math
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from ._recording import (
     as_duration,
     as_pixel_size,
     exact,
+    frames_per_chunk,
     import_optional,
     length_to_microns,
     make_timing,
@@ -41,7 +41,6 @@ __all__ = ["read_tiff", "tiff_to_isxd"]
 
 #: Axes tifffile uses for a sequence of frames: time, generic images, generic (unknown) stack.
 _FRAME_AXES = "TIQ"
-_CHUNK_NBYTES = 64 * 2**20
 
 
 def _tifffile() -> Any:
@@ -61,26 +60,34 @@ class _TiffFrames:
     index: tuple[str | int, ...]
     shape: tuple[int, int, int]
     dtype: np.dtype[Any]
+    one_page_per_frame: bool
 
     @property
     def ndim(self) -> int:
         return 3
 
     def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray:
-        import zarr
-
         tifffile = _tifffile()
-        spans = dict(zip("tyx", key))
-        full = tuple(spans[k] if isinstance(k, str) else k for k in self.index)
+        out_shape = tuple(len(range(*s.indices(n))) for s, n in zip(key, self.shape))
         with tifffile.TiffFile(self.path) as tif:
-            store = tif.series[self.series].aszarr(level=0)
+            series = tif.series[self.series]
+            if self.one_page_per_frame and key[0].step in (None, 1):
+                # Each frame is one whole page: tifffile decodes the run of pages itself (faster than per-chunk Zarr reads).
+                first, stop, _ = key[0].indices(self.shape[0])
+                block = series.asarray(key=range(first, stop)).reshape(stop - first, *self.shape[1:])
+                return np.ascontiguousarray(block[:, key[1], key[2]])
+            import zarr
+
+            spans = dict(zip("tyx", key))
+            full = tuple(spans[k] if isinstance(k, str) else k for k in self.index)
+            store = series.aszarr(level=0)
             try:
                 block = np.asarray(zarr.open_array(store, mode="r")[full])
             finally:
                 store.close()
         if "t" not in self.index:
             block = block[None][key[0]]
-        return block.reshape(tuple(len(range(*s.indices(n))) for s, n in zip(key, self.shape)))
+        return block.reshape(out_shape)
 
 
 @dataclass(frozen=True)
@@ -94,32 +101,27 @@ class _TiffInfo:
 
 def _frame_index(axes: str, shape: tuple[int, ...], name: str) -> tuple[tuple[str | int, ...], tuple[int, int, int]]:
     """Map the series' axes to (frames, rows, cols); refuse axes that are not a plain frame sequence."""
-    if len(axes) < 2 or axes[-2:] != "YX":
-        if axes[-3:] == "YXS" and shape[-1] == 1:
-            pass
-        else:
-            msg = f"{name} has axes {axes!r} with shape {shape}; expected frames of grey images ending in 'YX' (colour samples 'S' cannot be stored)"
-            raise ValueError(msg)
     index: list[str | int] = []
     frames = 1
     for axis, size in zip(axes, shape):
-        if axis == "Y":
-            index.append("y")
-        elif axis == "X":
-            index.append("x")
+        if axis in "YX":
+            index.append(axis.lower())
         elif size == 1:
             index.append(0)
-        elif axis in _FRAME_AXES and "t" not in index:
+        elif axis in _FRAME_AXES and "t" not in index and "y" not in index:
             index.append("t")
             frames = size
         else:
-            kinds = {"Z": "z-planes", "C": "channels", "S": "colour samples"}.get(axis, f"axis {axis!r}")
+            kinds = {"Z": "z-planes", "C": "channels", "S": "colour samples"}.get(axis, f"{axis!r} positions")
             msg = (
                 f"{name} has axes {axes!r} with shape {shape}: {size} {kinds} besides the frames. "
                 f"An .isxd movie holds one sequence of grey frames; split the {kinds} first "
                 f"(for planes interleaved in time, see isx_dask.sources.series.deinterleave_movie)"
             )
             raise ValueError(msg)
+    if [k for k in index if isinstance(k, str) and k in "yx"] != ["y", "x"]:
+        msg = f"{name} has axes {axes!r}; expected images with rows (Y) before columns (X)"
+        raise ValueError(msg)
     rows, cols = shape[axes.index("Y")], shape[axes.index("X")]
     return tuple(index), (frames, rows, cols)
 
@@ -233,7 +235,8 @@ def _inspect(path: str, series: int) -> _TiffInfo:
             raise ValueError(msg)
         s = tif.series[series]
         index, shape = _frame_index(s.axes, tuple(s.shape), name)
-        frames = _TiffFrames(path, series, index, shape, np.dtype(s.dtype))
+        one_page = len(s.pages) == shape[0] and tuple(s.keyframe.shape) == shape[1:]
+        frames = _TiffFrames(path, series, index, shape, np.dtype(s.dtype), one_page)
         period: Fraction | None = None
         period_from = pixel_from = ""
         pixel_size = None
@@ -326,8 +329,7 @@ def read_tiff(
     parts = []
     for info in infos:
         f = info.frames
-        frame_nbytes = max(1, math.prod(f.shape[1:]) * f.dtype.itemsize)
-        step = max(1, _CHUNK_NBYTES // frame_nbytes)
+        step = frames_per_chunk(f.shape, f.dtype)
         parts.append(
             da.from_array(  # type: ignore[no-untyped-call]
                 f, chunks=(step, f.shape[1], f.shape[2]), asarray=True, fancy=False,
