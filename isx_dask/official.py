@@ -63,6 +63,16 @@ def get_file_extension(in_file: PathText) -> str:
     As ``isx.get_file_extension`` (a name that starts with a dot is all extension:
     ``'.rec.isxd'`` gives ``'.rec.isxd'``).
 
+    Parameters
+    ----------
+    in_file : str or os.PathLike
+        A file path.
+
+    Returns
+    -------
+    str
+        The extensions, with their leading dot.
+
     Raises
     ------
     ValueError
@@ -106,7 +116,25 @@ def make_output_file_path(in_file: PathText, out_dir: PathText, suffix: str | No
 
 
 def make_output_file_paths(in_files: Iterable[PathText], out_dir: PathText, suffix: str | None, ext: str = "isxd") -> list[str]:
-    """:func:`make_output_file_path` for each input file, as ``isx.make_output_file_paths``."""
+    """:func:`make_output_file_path` for each input file, as ``isx.make_output_file_paths``.
+
+    Parameters
+    ----------
+    in_files : iterable of str or os.PathLike
+        The input files.
+    out_dir : str or os.PathLike
+        The output directory.
+    suffix : str or None
+        Appended to each stem after a ``'-'``; none when empty or None (required, as
+        in the official signature).
+    ext : str, default 'isxd'
+        The output extension, without the dot.
+
+    Returns
+    -------
+    list of str
+        One output path per input file, in order.
+    """
     return [make_output_file_path(f, out_dir, suffix, ext=ext) for f in in_files]
 
 
