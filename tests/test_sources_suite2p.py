@@ -200,3 +200,16 @@ def test_existing_output_is_refused_before_writing(tmp_path):
     with pytest.raises(FileExistsError, match="overwrite"):
         suite2p_to_isxd(src["dir"], tmp_path / "cells.isxd", events)
     assert not (tmp_path / "cells.isxd").exists() and events.read_bytes() == b"keep"
+
+
+def test_documented_parameters_match_the_signatures():
+    import inspect
+
+    from test_docs import _documented_parameters
+
+    from isx_dask.sources.caiman import caiman_to_isxd
+    from isx_dask.sources.cnmfe import cnmfe_to_isxd
+    from isx_dask.sources.minian import minian_to_isxd
+
+    for func in (suite2p_to_isxd, caiman_to_isxd, minian_to_isxd, cnmfe_to_isxd):
+        assert _documented_parameters(inspect.getdoc(func)) == list(inspect.signature(func).parameters), func.__name__

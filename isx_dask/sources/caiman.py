@@ -209,13 +209,17 @@ def caiman_to_isxd(
     traces : {'raw', 'denoised'}, default 'raw'
         ``'raw'`` is ``C + YrA`` (denoised plus residual, IDPS's raw cell set);
         ``'denoised'`` is ``C``.
-    timing, spacing, extra_properties, metadata_from, frame_rate, cell_names, event_threshold
+    timing, spacing, extra_properties, metadata_from, frame_rate, cell_names
         As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`; the source's own
         frame rate is ``params/data/fr`` and its frame size ``dims``.
     statuses : sequence, str or bool, optional
         Defaults to accepted for ``idx_components``, rejected for
         ``idx_components_bad`` and undecided for the rest (all undecided when
         components were not evaluated).
+    event_threshold : float, default 0.0
+        A sample of ``S`` is an event when its value is greater than
+        ``event_threshold`` (NaN never is); the amplitude is that value, the time
+        the sample's offset from the start in whole microseconds.
     overwrite, compute, fsync, compute_kwargs
         As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`.
 

@@ -130,18 +130,26 @@ def minian_to_isxd(
         Output cell set, ending in ``.isxd``.
     event_set_path : str or os.PathLike, optional
         Output event set from ``S``; none is written if omitted.
-    timing, extra_properties, frame_rate, cell_names, event_threshold
-        As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`.
+    timing : Timing, optional
+        Timing of the traces; overrides ``metadata_from`` and ``frame_rate``.
     spacing : Spacing, optional
         Footprint spacing (``num_pixels`` the footprints' ``(height, width)``),
         used as given; otherwise the pixel size of ``metadata_from`` (or
         3 microns) with the top-left corner moved to the crop.
+    extra_properties : JSON-serialisable, optional
+        The footer's ``extraProperties``; defaults to those of ``metadata_from``.
     metadata_from : str or os.PathLike, optional
         The ``.isxd`` movie Minian analysed: timing (start included), pixel
         size, top-left corner and extra properties. The cropped footprints must
         lie inside its frames.
+    frame_rate, cell_names
+        As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`.
     statuses : sequence, str or bool, optional
         Minian keeps no accept/reject labels: defaults to ``'undecided'``.
+    event_threshold : float, default 0.0
+        A sample of ``S`` is an event when its value is greater than
+        ``event_threshold`` (NaN never is); the amplitude is that value, the time
+        the sample's offset from the start in whole microseconds.
     overwrite, compute, fsync, compute_kwargs
         As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`.
 
