@@ -254,7 +254,11 @@ def parse_event_set_footer(metadata: Mapping[str, Any]) -> EventSetHeader:
             f"{len(types)} signalTypes; expected at least one of each per channel"
         )
         raise IsxdFormatError(msg)
-    timing = reconstruct_timing(start, end, steps)
+    try:
+        timing = reconstruct_timing(start, end, steps)
+    except (TypeError, ValueError) as err:
+        msg = f"event set footer 'global times' and 'signalSteps' give no valid timing: {err}"
+        raise IsxdFormatError(msg) from None
     if timing.num_samples > INT64_MAX:
         msg = f"event set footer implies {timing.num_samples} samples (from its start, end and signal steps): more than 64 bits hold"
         raise IsxdFormatError(msg)

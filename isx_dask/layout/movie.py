@@ -23,8 +23,8 @@ __all__ = [
     "parse_movie_footer",
     "stored_frame_indices",
     "stored_frames_region",
-    "stored_frames_region",
     "stored_indices_of",
+    "valid_runs",
 ]
 
 #: Supported pixel types and their footer ``dataType`` codes.
@@ -82,6 +82,34 @@ def stored_indices_of(invalid: np.ndarray, times: np.ndarray) -> np.ndarray:
     out: np.ndarray = times - before[k]
     out[inside] = -1
     return out
+
+
+def valid_runs(invalid: np.ndarray, start: int, stop: int) -> list[tuple[int, int, int]]:
+    """The runs of valid time indices in ``[start, stop)``, as ``(first, stop, stored_first)`` triples.
+
+    Time indices ``first`` to ``stop - 1`` are valid and stored as frames
+    ``stored_first`` onwards. ``invalid`` holds sorted, disjoint, inclusive
+    ``(first, last)`` rows (:func:`isx_dask.layout.fields.invalid_intervals`); time and
+    memory grow with the rows that meet ``[start, stop)``, never with the length of the range.
+    """
+    if stop <= start:
+        return []
+    if len(invalid) == 0:
+        return [(start, stop, start)]
+    firsts, lasts = invalid[:, 0], invalid[:, 1]
+    before = np.concatenate([[0], np.cumsum(lasts - firsts + 1)])
+    k0 = int(np.searchsorted(lasts, start, side="left"))
+    k1 = int(np.searchsorted(firsts, stop, side="left"))
+    runs = []
+    t = start
+    for k in range(k0, k1):
+        a, b = int(firsts[k]), int(lasts[k])
+        if a > t:
+            runs.append((t, a, t - int(before[k])))
+        t = max(t, b + 1)
+    if t < stop:
+        runs.append((t, stop, t - int(before[k1])))
+    return runs
 
 
 class MovieLayout:
@@ -209,44 +237,6 @@ def parse_movie_footer(metadata: Mapping[str, Any]) -> MovieLayout:
     except ValueError as err:  # frame headers on a non-uint16 movie
         raise IsxdFormatError(str(err)) from None
 
-
-def stored_frames_region(layout: MovieLayout, start_frame: int, num_frames: int) -> tuple[np.ndarray, ArrayLayout, tuple[int, int]]:
-    """Where the frames of time indices ``start_frame .. start_frame + num_frames - 1`` are stored.
-
-    Frames at dropped, cropped or blank indices are not stored.
-
-    Parameters
-    ----------
-    layout : MovieLayout
-        The movie.
-    start_frame, num_frames : int
-        First time index and number of frames (``0 <= start_frame <= num_samples - num_frames``).
-
-    Returns
-    -------
-    kept : numpy.ndarray
-        Positions, within the ``num_frames`` frames, of those that are stored.
-    region : ArrayLayout
-        Where those stored frames live, as a ``(len(kept), rows, cols)`` array.
-    stored : tuple of int
-        ``(first, stop)``: the range of stored-frame numbers they occupy.
-
-    Raises
-    ------
-    ValueError
-        If the frames do not fit in the movie's time indices.
-    """
-    num_samples = layout.timing.num_samples
-    if not (0 <= num_frames and 0 <= start_frame <= num_samples - num_frames):
-        msg = f"start_frame={start_frame} with {num_frames} frames does not fit in the movie's {num_samples} samples"
-        raise ValueError(msg)
-    valid = layout.timing.get_valid_samples_mask()
-    first = int(np.count_nonzero(valid[:start_frame]))
-    kept = np.flatnonzero(valid[start_frame : start_frame + num_frames])
-    whole = layout.frames()
-    count = int(kept.size)
-    region = ArrayLayout(whole.offset + first * whole.strides[0], (count,) + whole.shape[1:], whole.dtype, whole.strides)
-    return kept, region, (first, first + count)
 
 def stored_frames_region(layout: MovieLayout, start_frame: int, num_frames: int) -> tuple[np.ndarray, ArrayLayout, tuple[int, int]]:
     """Where the frames of time indices ``start_frame .. start_frame + num_frames - 1`` are stored.

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 
-from ..layout import DataSetType
-from ._file import IsxdFile, read_footer
+from ..layout import DataSetType, IsxdFormatError
+from ._file import IsxdFile, IsxdFileChangedError, read_footer
 from .cell_set import CellSetFile
 from .event_set import EventSetFile
 from .movie import MovieFile
 from .vessel_set import VesselSetFile
 
-__all__ = ["CellSetFile", "EventSetFile", "IsxdFile", "MovieFile", "VesselSetFile", "open_isxd"]
+__all__ = ["CellSetFile", "EventSetFile", "IsxdFile", "IsxdFileChangedError", "MovieFile", "VesselSetFile", "open_isxd"]
 
 #: Reader class per data set type; other types open as a plain IsxdFile (footer and metadata only).
 READERS: dict[int, type[IsxdFile]] = {
@@ -42,7 +42,8 @@ def open_isxd(path: str | os.PathLike[str]) -> IsxdFile:
     FileNotFoundError
         If ``path`` does not exist.
     IsxdFormatError
-        If it is not a committed ``.isxd`` file.
+        If it is not a committed ``.isxd`` file, its ``type`` code is not a data
+        set type of the format, or its footer is malformed.
 
     Examples
     --------
@@ -50,5 +51,10 @@ def open_isxd(path: str | os.PathLike[str]) -> IsxdFile:
     >>> f.frames.mean(axis=0).compute()  # doctest: +SKIP
     """
     metadata, _ = read_footer(path)
-    cls = READERS.get(int(metadata["type"]), IsxdFile)
+    code = metadata["type"]
+    if code not in set(DataSetType):
+        known = ", ".join(f"{t.value} ({t.name.lower()})" for t in DataSetType)
+        msg = f"{os.fspath(path)!r}: footer type {code!r} is not an .isxd data set type; expected one of {known}"
+        raise IsxdFormatError(msg)
+    cls = READERS.get(int(code), IsxdFile)
     return cls(path)

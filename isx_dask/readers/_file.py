@@ -288,6 +288,9 @@ class IsxdFile:
         self._closed = False
         with open(self.path, "rb") as f:
             self.metadata, self.data_size, self.identity = read_footer_from(f, self.path)
+        if self.metadata["type"] not in set(DataSetType):
+            msg = f"{self.path!r}: footer type {self.metadata['type']!r} is not an .isxd data set type (0 to 8)"
+            raise IsxdFormatError(msg)
         try:
             self._timing: Timing | None = None
             self._check()

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..layout import ArrayLayout, IsxdFormatError
 from ..layout.fields import invalid_intervals
-from ..layout.movie import MovieLayout, parse_movie_footer, stored_indices_of
+from ..layout.movie import MovieLayout, parse_movie_footer, stored_indices_of, valid_runs
 from ..metadata import Duration, Timing
 from ._file import FileIdentity, IsxdFile, default_chunks, describe_period, describe_pixel_size, read_array
 
@@ -89,23 +89,20 @@ class _StoredFrames:
         if not all(isinstance(k, slice) for k in key):
             msg = f"frames are read by slices, got {key!r}"
             raise IndexError(msg)
-        times = np.arange(*key[0].indices(self.shape[0]), dtype=np.int64)
+        start, stop, step = key[0].indices(self.shape[0])
         rows, cols = key[1], key[2]
-        shape = (len(times), len(range(*rows.indices(self.shape[1]))), len(range(*cols.indices(self.shape[2]))))
+        shape = (len(range(start, stop, step)), len(range(*rows.indices(self.shape[1]))), len(range(*cols.indices(self.shape[2]))))
         out = np.zeros(shape, dtype=self.dtype)
-        stored = stored_indices_of(self.invalid, times)
         frames = self.layout.frames()
-        k = 0
-        while k < len(times):
-            if stored[k] < 0:
-                k += 1
-                continue
-            end = k + 1
-            while end < len(times) and stored[end] == stored[end - 1] + 1:
-                end += 1
-            region = (slice(int(stored[k]), int(stored[end - 1]) + 1), rows, cols)
-            out[k:end] = read_array(self.path, frames, region, self.identity)
-            k = end
+        if step == 1:  # what Dask asks for: read each run of stored frames at once
+            for first, end, stored in valid_runs(self.invalid, start, stop):
+                region = (slice(stored, stored + end - first), rows, cols)
+                out[first - start : end - start] = read_array(self.path, frames, region, self.identity)
+            return out
+        times = np.arange(start, stop, step, dtype=np.int64)
+        for k, index in enumerate(stored_indices_of(self.invalid, times).tolist()):
+            if index >= 0:
+                out[k] = read_array(self.path, frames, (slice(index, index + 1), rows, cols), self.identity)[0]
         return out
 
 
