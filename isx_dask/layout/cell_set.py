@@ -165,19 +165,21 @@ def parse_cell_set_footer(metadata: Mapping[str, Any], data_size: int) -> tuple[
     if kind != DataSetType.CELL_SET:
         msg = f"expected a cell set (type 1), got type {kind!r}"
         raise IsxdFormatError(msg)
-    try:
-        timing = Timing.from_dict(metadata["timingInfo"])
-        spacing = Spacing.from_dict(metadata["spacingInfo"])
-        names = metadata["CellNames"]
-        codes = metadata["CellStatuses"]
-    except (KeyError, TypeError, ValueError) as err:
-        msg = f"cell set footer is missing or has a malformed key: {err!r}"
-        raise IsxdFormatError(msg) from None
+    from .fields import parse_spacing_info, parse_timing_info
+
+    for key in ("timingInfo", "spacingInfo", "CellNames", "CellStatuses"):
+        if key not in metadata:
+            msg = f"cell set footer has no {key!r}"
+            raise IsxdFormatError(msg)
+    timing = parse_timing_info(metadata["timingInfo"])
+    spacing = parse_spacing_info(metadata["spacingInfo"])
+    names = metadata["CellNames"]
+    codes = metadata["CellStatuses"]
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        msg = f"cell set footer CellNames must be a list of strings, got {names!r}"
+        msg = f"cell set footer CellNames must be a list of strings, got {names!r:.80}"
         raise IsxdFormatError(msg)
     if not isinstance(codes, list) or not all(type(c) is int and c in _CODE_TO_STATUS for c in codes):
-        msg = f"cell set footer CellStatuses must be a list of 0 (accepted), 1 (undecided) or 2 (rejected), got {codes!r}"
+        msg = f"cell set footer CellStatuses must be a list of 0 (accepted), 1 (undecided) or 2 (rejected), got {codes!r:.80}"
         raise IsxdFormatError(msg)
     probe = CellSetLayout(timing, spacing, 0)
     if probe.record_nbytes == 0:
