@@ -11,6 +11,7 @@ import dask.array as da
 import numpy as np
 import pytest
 from conftest import (
+    leftovers,
     assert_same_footer_as_golden,
     assert_spacing_equal,
     assert_timing_equal,
@@ -28,8 +29,6 @@ import isx_dask as xd
 STATUS_OF_CODE = {0: "accepted", 1: "undecided", 2: "rejected"}
 
 
-def leftovers(directory: Path) -> list[str]:
-    return [p.name for p in directory.iterdir() if p.name.endswith(".partial")]
 
 
 def expected_traces(traces: np.ndarray, timing: xd.Timing) -> np.ndarray:
@@ -94,7 +93,7 @@ def test_golden_cell_sets_reproduced_from_manifest(tmp_path, golden, name, chunk
         footprints = da.from_array(footprints, chunks=chunks[0])
         traces = da.from_array(traces, chunks=chunks[1])
     out = tmp_path / "out.isxd"
-    xd.write_cell_set(footprints, traces, out, timing=spec["timing"], names=spec["names"], statuses=spec["statuses"])
+    xd.write_cell_set(footprints, traces, out, timing=spec["timing"], cell_names=spec["names"], statuses=spec["statuses"])
     ours_data, ours_footer = split_file(out)
     gold_data, gold_footer = split_file(golden(name))
     assert ours_data == gold_data
@@ -111,10 +110,12 @@ def test_golden_cell_sets_reproduced_by_incremental_api_in_shuffled_order(tmp_pa
     for k in order:
         name_k = spec["names"][k] if spec["names"] else None
         cs.set_cell_data(k, spec["footprints"][k], spec["traces"][k], name_k)
+    assert not out.exists()
     for k in reversed(order):
         if spec["statuses"]:
             cs.set_cell_status(k, spec["statuses"][k])
-    assert not out.exists()
+    # As in the official package, set_cell_status flushes the set, then writes each status through.
+    assert out.exists() == bool(spec["statuses"])
     cs.flush()
     ours_data, ours_footer = split_file(out)
     gold_data, gold_footer = split_file(golden(name))
@@ -160,7 +161,7 @@ def test_dask_cell_set_read_back_by_official_isx(tmp_path, isx, scheduler):
     # Chunks that split cells, rows, columns and samples.
     xd.write_cell_set(
         da.from_array(footprints, chunks=(3, 4, 5)), da.from_array(traces, chunks=(2, 7)), out,
-        timing=timing, spacing=spacing, names=names, statuses=statuses, scheduler=scheduler,
+        timing=timing, spacing=spacing, cell_names=names, statuses=statuses, compute_kwargs={"scheduler": scheduler},
     )
     assert_cell_set_reads_back(isx, out, footprints, traces, names, statuses, timing, spacing)
     assert split_file(out)[0] == expected_data_section(footprints, traces, timing)
@@ -278,12 +279,12 @@ BAD_INPUTS = [
     ({"spacing": xd.Spacing(num_pixels=(5, 4))}, ValueError, "footprints.*spacing.num_pixels"),
     ({"timing": xd.Timing(num_samples=7)}, ValueError, "traces.*timing.num_samples"),
     ({"traces": np.zeros((2, 6), np.float32)}, ValueError, "footprints hold 3 cells but traces hold 2"),
-    ({"names": ["a", "b"]}, ValueError, "names has 2 entries"),
+    ({"cell_names": ["a", "b"]}, ValueError, "cell_names has 2 entries"),
     ({"statuses": ["accepted"] * 4}, ValueError, "statuses has 4 entries"),
-    ({"names": ["a", "é" * 128, "c"]}, ValueError, r"names\[1\] is 256 UTF-8 bytes"),
-    ({"names": ["a", 7, "c"]}, TypeError, r"names\[1\] must be a str"),
-    ({"names": "abc"}, TypeError, "names must be a sequence"),
-    ({"names": ["a", "b\x00", "c"]}, ValueError, r"names\[1\].*NUL"),
+    ({"cell_names": ["a", "é" * 128, "c"]}, ValueError, r"cell_names\[1\] is 256 UTF-8 bytes"),
+    ({"cell_names": ["a", 7, "c"]}, TypeError, r"cell_names\[1\] must be a str"),
+    ({"cell_names": "abc"}, TypeError, "cell_names must be a sequence"),
+    ({"cell_names": ["a", "b\x00", "c"]}, ValueError, r"cell_names\[1\].*NUL"),
     ({"statuses": ["accepted", "maybe", "rejected"]}, ValueError, r"statuses\[1\] must be 'accepted'"),
     ({"statuses": "maybe"}, ValueError, "statuses must be 'accepted'"),
     ({"footprints": np.zeros((3, 4, 5), np.complex64)}, TypeError, "footprints has dtype complex64"),
@@ -342,12 +343,16 @@ def test_incremental_cell_set_rules(tmp_path, isx):
         cs.set_cell_status(0, "accepted")
     with pytest.raises(ValueError, match="status must be"):
         cs.set_cell_status(3, "fine")
-    cs.set_cell_status(3, "rejected")
+    # As in the official package, set_cell_status flushes first: refused while cells are missing.
+    with pytest.raises(ValueError, match=r"not written yet \(indices 0, 2\)"):
+        cs.set_cell_status(3, "rejected")
     with pytest.raises(ValueError, match=r"not written yet \(indices 0, 2\)"):
         cs.flush()
     assert not out.exists()
     cs.set_cell_data(2, footprints[2], traces[2], "")
     cs.set_cell_data(0, footprints[0], traces[0], "first")
+    cs.set_cell_status(3, "rejected")  # flushes, then writes the status through to the file
+    assert out.exists() and xd.CellSet.read(out).get_cell_status(3) == "rejected"
     cs.set_cell_status(0, True)
     cs.flush()
     cs.flush()  # a second flush does nothing

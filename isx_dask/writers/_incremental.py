@@ -25,19 +25,23 @@ class), :meth:`_missing` (what still has to be written before a flush), and
 
 from __future__ import annotations
 
+import numbers
 import os
+import shutil
+import uuid
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
+from ..layout import encode_trailer
 from ..target import check_output_path, commit, preallocate, remove_partial
 
 if TYPE_CHECKING:
     from ..metadata import Spacing, Timing
     from ..readers import IsxdFile
 
-__all__ = ["IncrementalWriter", "PathLike"]
+__all__ = ["IncrementalWriter", "PathLike", "check_item_index", "missing_indices", "rewrite_footer"]
 
 PathLike = str | os.PathLike[str]
 _W = TypeVar("_W", bound="IncrementalWriter")
@@ -48,6 +52,8 @@ class IncrementalWriter:
 
     #: What the file is, for messages ("movie", "cell set", ...).
     kind: ClassVar[str] = "file"
+    #: Footer key of the statuses this type stores ('' for none); with it, ``read(path, read_only=False)`` edits them.
+    status_key: ClassVar[str] = ""
 
     def __init__(self) -> None:
         self.file_path: str = ""
@@ -56,6 +62,7 @@ class IncrementalWriter:
         self._reader: Any = None
         self._partial: str | None = None
         self._overwrite = False
+        self._editable = False
         self._timing: Timing
         self._spacing: Spacing
 
@@ -75,8 +82,17 @@ class IncrementalWriter:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def read(cls: type[_W], file_path: PathLike) -> _W:
-        """Open a committed file for reading.
+    def read(cls: type[_W], file_path: PathLike, read_only: bool = True) -> _W:
+        """Open a committed file for reading (and, with ``read_only=False``, for editing statuses).
+
+        Parameters
+        ----------
+        file_path : str or os.PathLike
+            The file.
+        read_only : bool, default True
+            False opens a cell or vessel set so that ``set_cell_status`` /
+            ``set_vessel_status`` write each status through to the file at
+            once (``mode`` is then ``'w'``, as in the official package).
 
         Raises
         ------
@@ -84,11 +100,25 @@ class IncrementalWriter:
             If the file does not exist.
         IsxdFormatError
             If it is not a committed file of this type.
+        ValueError
+            If ``read_only`` is False for a type without statuses.
+        PermissionError
+            If ``read_only`` is False and the file cannot be written.
         """
+        if not isinstance(read_only, bool):
+            msg = f"read_only must be True or False, got {read_only!r}"
+            raise TypeError(msg)
+        if not read_only and not cls.status_key:
+            msg = f"read_only=False: a {cls.kind} has no statuses to edit; write a new file instead"
+            raise ValueError(msg)
         self = cls()
         self.file_path = os.fspath(file_path)
         self._reader = cls._open_reader(self.file_path)
-        self.mode = "r"
+        if not read_only and not os.access(self.file_path, os.W_OK):
+            msg = f"read_only=False: {self.file_path!r} is not writable"
+            raise PermissionError(msg)
+        self.mode = "r" if read_only else "w"
+        self._editable = not read_only
         return self
 
     def _start(self, file_path: PathLike, overwrite: bool, data_size: int = 0) -> None:
@@ -102,12 +132,12 @@ class IncrementalWriter:
     @property
     def timing(self) -> Timing:
         """Timing: as given when writing, as stored when reading."""
-        return self._reader.timing if self._reader is not None else self._timing  # type: ignore[no-any-return]
+        return self._reader.timing if self._reader is not None else self._timing
 
     @property
     def spacing(self) -> Spacing:
         """Spacing: as given when writing, as stored when reading."""
-        return self._reader.spacing if self._reader is not None else self._spacing  # type: ignore[no-any-return]
+        return self._reader.spacing if self._reader is not None else self._spacing
 
     def get_acquisition_info(self) -> Any:
         """The acquisition metadata (the footer's ``extraProperties``), as the official package returns it."""
@@ -152,6 +182,24 @@ class IncrementalWriter:
         metadata, data_size = self._footer()
         commit(self._partial, self.file_path, metadata, data_size, overwrite=self._overwrite)
         self._partial = None
+        self._editable = bool(self.status_key)
+        self._reader = self._open_reader(self.file_path)
+
+    def _write_status(self, index: int, code: int) -> None:
+        """Write status ``code`` of item ``index`` through to the committed file (a new footer, committed safely)."""
+        if not self._editable:
+            msg = (
+                f"{self.kind} {self.file_path!r} was opened read-only; open it with "
+                f"{type(self).__name__}.read(path, read_only=False) to change statuses"
+            )
+            raise RuntimeError(msg)
+        from ..readers._file import read_footer
+
+        metadata, data_size = read_footer(self.file_path)
+        codes = list(metadata[self.status_key])
+        codes[check_item_index(index, len(codes), self.kind.split()[0])] = code
+        metadata[self.status_key] = codes
+        rewrite_footer(self.file_path, metadata, data_size)
         self._reader = self._open_reader(self.file_path)
 
     def discard(self) -> None:
@@ -189,3 +237,43 @@ def missing_indices(written: np.ndarray, what: str) -> str:
         return ""
     shown = ", ".join(str(i) for i in missing[:10]) + (", ..." if missing.size > 10 else "")
     return f"{missing.size} {what} not written yet (indices {shown})"
+
+
+def check_item_index(index: Any, count: int | None, what: str) -> int:
+    """``index`` as an int, if it is an integer in ``[0, count)`` (``count`` None: any index >= 0)."""
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral):
+        msg = f"index must be an integer {what} index, got {type(index).__name__} {index!r}"
+        raise TypeError(msg)
+    value = int(index)
+    if value < 0:
+        msg = f"index must be >= 0, got {value}"
+        raise ValueError(msg) if count is None else IndexError(msg)
+    if count is not None and value >= count:
+        msg = f"{what} index {value} is out of range; there are {count} {what}s"
+        raise IndexError(msg)
+    return value
+
+
+def rewrite_footer(path: str, metadata: dict[str, Any], data_size: int) -> None:
+    """Replace the footer of the committed file at ``path``, so that a crash never leaves a damaged file.
+
+    A footer of the same length (a status changed) is written over the old one
+    in one positional write and flushed; a footer of another length goes into
+    a copy of the file, which is then renamed over it.
+    """
+    trailer = encode_trailer(metadata)
+    if os.path.getsize(path) == data_size + len(trailer):
+        with open(path, "r+b") as f:
+            f.seek(data_size)
+            f.write(trailer)
+            f.flush()
+            os.fsync(f.fileno())
+        return
+    directory, name = os.path.split(os.path.abspath(path))
+    partial = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.partial")
+    try:
+        shutil.copyfile(path, partial)
+        commit(partial, path, metadata, data_size, overwrite=True)
+    except BaseException:
+        remove_partial(partial)
+        raise

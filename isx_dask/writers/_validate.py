@@ -115,8 +115,8 @@ def changed_values(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
     if values.dtype.kind in "iu":
         big = values.astype(np.int64) if values.dtype.kind == "i" else values
         if values.dtype.kind == "u":
-            return big > info.max  # type: ignore[no-any-return]
-        return (big < info.min) | (big > info.max)  # type: ignore[no-any-return]
+            return big > info.max
+        return (big < info.min) | (big > info.max)
     return np.zeros(values.shape, dtype=bool)
 
 
@@ -219,7 +219,7 @@ def convert_in_memory(value: Any, dtype: np.dtype[Any], name: str, shape: tuple[
         converted = cast_exact(value, dtype, name)
         warnings.warn(f"Converting from {value.dtype} to {dtype}.", UserWarning, stacklevel=3)
         return converted
-    return value
+    return np.asarray(value)
 
 
 def nan_at_invalid(traces: Any, timing: Timing) -> Any:
@@ -397,8 +397,8 @@ def inherit_metadata(
     timing: Timing | None,
     spacing: Spacing | None,
     extra_properties: Any,
-    cell_names: Sequence[str] | None = None,
-) -> tuple[Timing | None, Spacing | None, Any, Sequence[str] | None]:
+    cell_names: Sequence[str | None] | None = None,
+) -> tuple[Timing | None, Spacing | None, Any, Sequence[str | None] | None]:
     """Fill what was not given from an existing ``.isxd`` file: timing, spacing, extra properties, cell names.
 
     Cell names come from a cell set or event set only. The extra properties

@@ -2,77 +2,54 @@
 
 from __future__ import annotations
 
-import numbers
-import os
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
-from ..layout.cell_set import CellSetLayout, cell_set_footer, default_cell_name
+from ..layout.cell_set import CELL_STATUS_CODES, CellSetLayout, cell_set_footer, default_cell_name
 from ..metadata import Spacing, Timing
-from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, store_then_commit
-from ._incremental import IncrementalWriter
+from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
+from ._incremental import IncrementalWriter, PathLike, check_item_index, missing_indices
+from ._options import check_write_options, fill_doc, store
 from ._validate import (
-    as_dask_array,
-    cast_array,
+    DEFAULT_CASTING,
     check_name,
+    check_names,
     check_spacing,
     check_status,
+    check_statuses,
     check_timing,
+    convert_in_memory,
+    inherit_metadata,
+    nan_at_invalid,
+    prepare_array,
     require_spacing,
     require_timing,
-    resolve_metadata_from,
+    warn_defaults,
 )
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
 
     from ..readers.cell_set import CellSetFile
+    from ._options import StoreOptions
+
+    class _CellSetOptions(StoreOptions, total=False):
+        timing: Timing | None
+        spacing: Spacing | None
+        extra_properties: Any
+        metadata_from: PathLike | None
+        cell_names: Sequence[str | None] | None
+        statuses: Any
+        casting: str
 
 __all__ = ["CellSet", "write_cell_set"]
-
-PathLike = str | os.PathLike[str]
 
 _FLOAT32 = np.dtype("<f4")
 
 
 # -- input checks ---------------------------------------------------------------------------
-def _check_name(name: Any, index: int, num_cells: int | None) -> str | None:
-    """A checked cell name, or None when the default name applies (None or '')."""
-    if name is None or (isinstance(name, str) and name == ""):
-        return None if num_cells is None else default_cell_name(index, num_cells)
-    if not isinstance(name, str):
-        msg = f"names[{index}] must be a str (or None for the default name), got {type(name).__name__} {name!r}"
-        raise TypeError(msg)
-    return check_name(name, f"names[{index}]")
-
-
-def _check_names(names: Sequence[Any] | None, num_cells: int) -> list[str]:
-    if names is None:
-        return [default_cell_name(k, num_cells) for k in range(num_cells)]
-    if isinstance(names, (str, bytes)) or not hasattr(names, "__len__"):
-        msg = f"names must be a sequence of str, one per cell, got {type(names).__name__} {names!r}"
-        raise TypeError(msg)
-    if len(names) != num_cells:
-        msg = f"names has {len(names)} entries but there are {num_cells} cells (footprints and traces); expected one name per cell"
-        raise ValueError(msg)
-    return [_check_name(name, k, num_cells) for k, name in enumerate(names)]  # type: ignore[misc]
-
-
-def _check_statuses(statuses: Any, num_cells: int) -> list[str]:
-    if statuses is None:
-        return ["undecided"] * num_cells
-    if isinstance(statuses, (str, bool, np.bool_)):
-        return [check_status(statuses, "statuses", allow_bool=True)] * num_cells
-    if not hasattr(statuses, "__len__"):
-        msg = f"statuses must be a sequence of statuses or booleans, one per cell, got {type(statuses).__name__} {statuses!r}"
-        raise TypeError(msg)
-    if len(statuses) != num_cells:
-        msg = f"statuses has {len(statuses)} entries but there are {num_cells} cells (footprints and traces); expected one status per cell"
-        raise ValueError(msg)
-    return [check_status(s, f"statuses[{k}]", allow_bool=True) for k, s in enumerate(statuses)]
-
-
 def _check_cell_counts(footprints: Any, traces: Any) -> int:
     n_foot, n_trace = footprints.shape[0], traces.shape[0]
     if n_foot != n_trace:
@@ -90,33 +67,22 @@ def _check_geometry(timing: Timing, spacing: Spacing) -> None:
         raise ValueError(msg)
 
 
-def _nan_at_invalid(traces: Any, timing: Timing) -> Any:
-    """Traces with NaN at dropped, cropped and blank samples, lazily, as the official writer stores them."""
-    import dask.array as da
-
-    valid = timing.get_valid_samples_mask()
-    if valid.all():
-        return traces
-    return da.where(valid[None, :], traces, np.float32(np.nan))
-
-
 # -- bulk writer ----------------------------------------------------------------------------
 @overload
 def write_cell_set(
-    footprints: Any, traces: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
-    names: Sequence[str | None] | None = ..., statuses: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    metadata_from: PathLike | None = ..., overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ...,
-    write_method: WriteMethod = ..., **compute_kwargs: Any,
+    footprints: Any, traces: Any, path: PathLike, *, compute: Literal[False], **options: Unpack[_CellSetOptions]
+) -> Delayed: ...
+@overload
+def write_cell_set(
+    footprints: Any, traces: Any, path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_CellSetOptions]
 ) -> None: ...
 @overload
 def write_cell_set(
-    footprints: Any, traces: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
-    names: Sequence[str | None] | None = ..., statuses: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    metadata_from: PathLike | None = ..., overwrite: bool = ..., compute: Literal[False], fsync: bool = ...,
-    write_method: WriteMethod = ..., **compute_kwargs: Any,
-) -> Delayed: ...
+    footprints: Any, traces: Any, path: PathLike, *, compute: bool, **options: Unpack[_CellSetOptions]
+) -> Delayed | None: ...
 
 
+@fill_doc
 def write_cell_set(
     footprints: Any,
     traces: Any,
@@ -124,16 +90,18 @@ def write_cell_set(
     *,
     timing: Timing | None = None,
     spacing: Spacing | None = None,
-    names: Sequence[str | None] | None = None,
-    statuses: Any = None,
-    casting: str = "same_kind",
     extra_properties: Any = None,
     metadata_from: PathLike | None = None,
+    cell_names: Sequence[str | None] | None = None,
+    statuses: Any = None,
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
+    resume: bool = False,
+    reserve: Reserve = "auto",
     write_method: WriteMethod = "auto",
-    **compute_kwargs: Any,
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write a cell set to an ``.isxd`` file, chunk by chunk, out of core.
 
@@ -154,38 +122,28 @@ def write_cell_set(
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
     timing : Timing, optional
-        Defaults to ``num_samples`` samples of 50 ms starting at the epoch.
+        Timing of the traces (usually the movie's). Without it (and without
+        ``metadata_from``) the official defaults are used, 50 ms from
+        1970-01-01, with a :class:`DefaultMetadataWarning`.
     spacing : Spacing, optional
-        Defaults to the footprint shape, with 3-micron pixels.
-    names : sequence of str or None, optional
+        Footprint shape and pixel size; defaults to the footprint shape with
+        3-micron pixels, with a :class:`DefaultMetadataWarning`.
+    {metadata}
+    cell_names : sequence of str or None, optional
         One name per cell, at most 255 UTF-8 bytes each. ``None`` (or ``''``)
-        gives the official default name: ``'C'`` and the index zero-padded to
-        the digits of the largest index (``C00`` ... ``C11`` for 12 cells).
+        gives the official core's default name: ``'C'`` and the index
+        zero-padded to the digits of the largest index (``C00`` ... ``C11`` for
+        12 cells). Defaults to the names of a cell set given as ``metadata_from``.
     statuses : sequence, str or bool, optional
         One status per cell: ``'accepted'``, ``'undecided'`` or ``'rejected'``,
         or booleans (True accepted, False rejected), e.g. an acceptance mask.
         A single value applies to every cell. Defaults to ``'undecided'`` for
         every cell, as the official writer and IDPS mark new cells.
-    casting : {'no', 'equiv', 'safe', 'same_kind'}, default 'same_kind'
-        Which conversions to float32 are allowed, as in :func:`numpy.can_cast`.
-        Integers and float64 convert; complex and other kinds do not.
-    extra_properties : JSON-serialisable, optional
-        Stored as the footer's ``extraProperties`` (acquisition metadata).
-    metadata_from : str or os.PathLike, optional
-        An existing ``.isxd`` file (typically the movie the cells come from)
-        whose timing, spacing and extra properties are used where the
-        arguments above are not given.
-    overwrite : bool, default False
-        Replace an existing file at ``path`` (only once the new one is complete).
-    compute : bool, default True
-        If False, return a :class:`dask.delayed.Delayed`; the file is committed
-        when it has been computed.
-    fsync : bool, default True
-        Flush data and footer to disk before the file is renamed into place.
-    write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
-        How chunk bytes reach the file (see :class:`isx_dask.target.IsxdTarget`).
-    **compute_kwargs
-        Passed to ``dask.compute`` (for example ``scheduler='processes'``).
+    casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_value'
+        Which conversions to float32 are allowed (see :func:`write_movie`):
+        by default any real dtype whose values float32 holds (float64 rounds
+        to float32's precision; values beyond its range are refused).
+    {options}
 
     Returns
     -------
@@ -199,10 +157,11 @@ def write_cell_set(
         trace length not ``timing.num_samples``; cell counts of footprints,
         traces, names and statuses that disagree; names too long; unknown
         statuses; unknown chunk sizes; a path not ending in ``.isxd``; extra
-        properties that are not strict JSON; zero pixels or zero samples.
+        properties that are not strict JSON; zero pixels or zero samples;
+        values beyond float32.
     TypeError
-        Data that cannot be converted to float32 under ``casting``; names that
-        are not strings.
+        Data that are not real numbers or not allowed by ``casting``; names
+        that are not strings; an option of the wrong type or an unknown keyword.
     FileExistsError
         ``path`` exists and ``overwrite`` is False.
     FileNotFoundError
@@ -220,45 +179,30 @@ def write_cell_set(
     >>> traces = da.zeros((500, 36000), dtype=np.float32, chunks=(100, 36000))
     >>> write_cell_set(footprints, traces, "cells.isxd", statuses="accepted")  # doctest: +SKIP
     """
-    timing, spacing, extra_properties = resolve_metadata_from(metadata_from, timing, spacing, extra_properties)
-    footprints = as_dask_array(footprints, "footprints", 3, "(num_cells, rows, cols)")
-    traces = as_dask_array(traces, "traces", 2, "(num_cells, num_samples)")
-    footprints = cast_array(footprints, "footprints", _FLOAT32, casting)
-    traces = cast_array(traces, "traces", _FLOAT32, casting)
+    options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
+    given = metadata_from is not None
+    warn = (timing is not None or given, spacing is not None or given)
+    timing, spacing, extra_properties, cell_names = inherit_metadata(
+        metadata_from, timing, spacing, extra_properties, cell_names
+    )
+    footprints = prepare_array(footprints, "footprints", 3, "(num_cells, rows, cols)", _FLOAT32, casting)
+    traces = prepare_array(traces, "traces", 2, "(num_cells, num_samples)", _FLOAT32, casting)
     num_cells = _check_cell_counts(footprints, traces)
     timing = check_timing(timing, traces.shape[1], "traces")
     spacing = check_spacing(spacing, footprints.shape[1:], "footprints")
     _check_geometry(timing, spacing)
-    cell_names = _check_names(names, num_cells)
-    cell_statuses = _check_statuses(statuses, num_cells)
+    names = check_names(cell_names, num_cells, prefix="C", label="cell_names")
+    cell_statuses = check_statuses(statuses, num_cells)
+    warn_defaults(timing_given=warn[0], spacing_given=warn[1])
     path = check_output_path(path, overwrite)
 
     layout = CellSetLayout(timing, spacing, num_cells)
-    metadata = cell_set_footer(timing, spacing, cell_names, cell_statuses, extra_properties)
-    arrays = [(footprints, layout.footprints()), (_nan_at_invalid(traces, timing), layout.traces())]
-    return store_then_commit(
-        arrays, path, layout.data_size, metadata,
-        overwrite=overwrite, compute=compute, fsync=fsync, write_method=write_method, **compute_kwargs,
-    )
+    metadata = cell_set_footer(timing, spacing, names, cell_statuses, extra_properties)
+    arrays = [(footprints, layout.footprints()), (nan_at_invalid(traces, timing), layout.traces())]
+    return store(arrays, path, layout.data_size, metadata, options)
 
 
 # -- incremental writer ---------------------------------------------------------------------
-def _cell_array(value: Any, name: str, shape: tuple[int, ...], expected: str) -> np.ndarray:
-    """One cell's footprint or trace as float32, converted without changing kind."""
-    if not isinstance(value, np.ndarray):
-        msg = f"{name} must be a numpy.ndarray, got {type(value).__name__}"
-        raise TypeError(msg)
-    if value.dtype != _FLOAT32:
-        if not np.can_cast(value.dtype, _FLOAT32, casting="same_kind"):
-            msg = f"{name} has dtype {value.dtype}, which cannot be converted to float32; convert it explicitly"
-            raise TypeError(msg)
-        value = value.astype(_FLOAT32)
-    if value.shape != shape:
-        msg = f"{name} has shape {value.shape}, expected {expected} {shape}"
-        raise ValueError(msg)
-    return value  # type: ignore[no-any-return]
-
-
 class CellSet(IncrementalWriter):
     """A cell set file, opened for writing cell by cell or for reading, as ``isx.CellSet``.
 
@@ -266,11 +210,12 @@ class CellSet(IncrementalWriter):
     writer, :meth:`set_cell_data` puts each cell at the place of its
     ``index`` (cells may come in any order), refuses an index written twice,
     checks the footprint shape and trace length, and :meth:`flush` refuses to
-    commit while an index below the largest one written is missing. Statuses
-    start as ``'undecided'``, as in the official package, and
-    :meth:`set_cell_status` only records the status: the file appears at its
-    path, with every status, when :meth:`flush` succeeds. As a context manager,
-    a block that raises commits nothing.
+    commit while an index below the largest one written is missing. As in the
+    official package, statuses start as ``'undecided'``, and
+    :meth:`set_cell_status` flushes a cell set being written (so call it only
+    after every cell is written) and then writes the status through to the
+    file, as it does on a set opened with ``read(path, read_only=False)``. As
+    a context manager, a block that raises commits nothing.
 
     For bulk writing from Dask, see :func:`write_cell_set`.
 
@@ -283,41 +228,23 @@ class CellSet(IncrementalWriter):
     """
 
     kind = "cell set"
+    status_key = "CellStatuses"
+    _reader: CellSetFile | None
 
     def __init__(self) -> None:
-        self.file_path: str = ""
-        self.mode: str = ""
-        self._reader: CellSetFile | None = None
-        # Set by write():
-        self._partial: str | None = None
-        self._timing: Timing
-        self._spacing: Spacing
+        super().__init__()
         self._extra_properties: Any = None
-        self._overwrite: bool = False
-        self._valid: np.ndarray
+        self._valid = np.ones(0, dtype=bool)
         self._names: dict[int, str | None] = {}
         self._statuses: dict[int, str] = {}
 
-    # -- opening -------------------------------------------------------------------------
     @classmethod
-    def read(cls, file_path: PathLike) -> CellSet:
-        """Open a cell set for reading.
-
-        Raises
-        ------
-        FileNotFoundError
-            If the file does not exist.
-        IsxdFormatError
-            If it is not a committed cell set.
-        """
+    def _open_reader(cls, path: str) -> CellSetFile:
         from ..readers.cell_set import CellSetFile
 
-        self = cls()
-        self._reader = CellSetFile(file_path)
-        self.file_path = os.fspath(file_path)
-        self.mode = "r"
-        return self
+        return CellSetFile(path)
 
+    # -- opening -------------------------------------------------------------------------
     @classmethod
     def write(
         cls,
@@ -351,29 +278,15 @@ class CellSet(IncrementalWriter):
         require_timing(timing)
         require_spacing(spacing)
         _check_geometry(timing, spacing)
-        resolve_metadata_from(None, timing, spacing, extra_properties)
-        path = check_output_path(file_path, overwrite)
+        inherit_metadata(None, timing, spacing, extra_properties)
         self = cls()
-        self.file_path, self.mode = path, "w"
         self._timing, self._spacing = timing, spacing
         self._extra_properties = extra_properties
-        self._overwrite = overwrite
         self._valid = timing.get_valid_samples_mask()
-        # Records are written at their offsets as they arrive; the file grows as needed.
-        self._partial = preallocate(path, 0)
+        self._start(file_path, overwrite)
         return self
 
     # -- properties ----------------------------------------------------------------------
-    @property
-    def timing(self) -> Timing:
-        """Timing of the traces."""
-        return self._reader.timing if self._reader is not None else self._timing
-
-    @property
-    def spacing(self) -> Spacing:
-        """Spacing of the footprints."""
-        return self._reader.spacing if self._reader is not None else self._spacing
-
     @property
     def num_cells(self) -> int:
         """Number of cells (while writing: one more than the largest index written)."""
@@ -385,30 +298,20 @@ class CellSet(IncrementalWriter):
     def get_cell_name(self, index: int) -> str:
         """Name of cell ``index``."""
         reader = self._require_reader()
-        return reader.names[reader._index(index)]
+        return str(reader.names[check_item_index(index, reader.num_cells, "cell")])
 
     def get_cell_status(self, index: int) -> str:
         """Status of cell ``index``: ``'accepted'``, ``'undecided'`` or ``'rejected'``."""
         reader = self._require_reader()
-        return reader.statuses[reader._index(index)]
+        return str(reader.statuses[check_item_index(index, reader.num_cells, "cell")])
 
     def get_cell_image_data(self, index: int) -> np.ndarray:
         """Footprint of cell ``index`` as a ``(rows, cols)`` float32 array."""
-        return self._require_reader().get_footprint(index)
+        return np.asarray(self._require_reader().get_footprint(index))
 
     def get_cell_trace_data(self, index: int) -> np.ndarray:
         """Trace of cell ``index`` as a ``(num_samples,)`` float32 array (NaN at invalid samples)."""
-        return self._require_reader().get_trace(index)
-
-    def get_acquisition_info(self) -> Any:
-        """The footer's ``extraProperties`` (acquisition metadata), or None."""
-        return self._require_reader().extra_properties
-
-    def _require_reader(self) -> CellSetFile:
-        if self._reader is None:
-            msg = "this cell set was opened for writing; flush it, or open it with CellSet.read, to read cells"
-            raise RuntimeError(msg)
-        return self._reader
+        return np.asarray(self._require_reader().get_trace(index))
 
     # -- writing -------------------------------------------------------------------------
     def set_cell_data(self, index: int, image: np.ndarray, trace: np.ndarray, name: str | None) -> None:
@@ -420,38 +323,37 @@ class CellSet(IncrementalWriter):
         ----------
         index : int >= 0
             Cell index; cells may be written in any order, each once.
-        image : numpy.ndarray, shape spacing.num_pixels
-            Footprint.
+        image : numpy.ndarray, shape spacing.num_pixels (or flat, rows * cols values)
+            Footprint; a flat footprint (CaImAn's ``A[:, i]``) is reshaped in C
+            order, as the official writer takes it.
         trace : numpy.ndarray, shape (timing.num_samples,)
             Trace.
         name : str or None
-            Name (at most 255 UTF-8 bytes); None or ``''`` gives the default
-            ``C<index>`` name, padded as the official core pads it.
+            Name (at most 255 UTF-8 bytes). None gives ``'C<index>'``, as the
+            official ``set_cell_data``; ``''`` gives the official core's
+            zero-padded default.
 
         Raises
         ------
         ValueError
-            A negative index, an index written already, a wrong shape, or a bad name.
+            A negative index, an index written already, a wrong shape, a bad
+            name, or a value that float32 cannot hold.
         TypeError
-            Non-integer index, non-array data that cannot be float32, or a name that is not a str.
+            Non-integer index, non-array data, or a name that is not a str.
         RuntimeError
             If the cell set is not open for writing.
         """
         partial = self._require_open()
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral):
-            msg = f"index must be an integer, got {index!r}"
-            raise TypeError(msg)
-        index = int(index)
-        if index < 0:
-            msg = f"index must be >= 0, got {index}"
-            raise ValueError(msg)
+        index = check_item_index(index, None, "cell")
         if index in self._names:
             msg = f"cell {index} was already written; each cell may be written once"
             raise ValueError(msg)
-        image = _cell_array(image, "image", self._spacing.num_pixels, "spacing.num_pixels")
-        trace = _cell_array(trace, "trace", (self._timing.num_samples,), "(timing.num_samples,)")
-        checked = _check_name(name, index, None)
-        trace = np.where(self._valid, trace, np.float32(np.nan))
+        image = convert_in_memory(image, _FLOAT32, "image", self._spacing.num_pixels)
+        trace = convert_in_memory(trace, _FLOAT32, "trace", (self._timing.num_samples,))
+        if name is None:
+            name = f"C{index}"
+        checked = None if name == "" else check_name(name, "name")
+        trace = nan_at_invalid(trace, self._timing)
         layout = CellSetLayout(self._timing, self._spacing, index + 1)
         # pwrite (never a mapped window): the record may lie past the current end of the file.
         IsxdTarget(partial, layout.footprints(), "pwrite")[index : index + 1] = image[None]
@@ -459,25 +361,29 @@ class CellSet(IncrementalWriter):
         self._names[index] = checked
 
     def set_cell_status(self, index: int, status: str | bool) -> None:
-        """Set the status of a cell written already: ``'accepted'``, ``'undecided'`` or ``'rejected'`` (or a bool).
+        """Set the status of cell ``index``: ``'accepted'``, ``'undecided'`` or ``'rejected'`` (or a bool).
 
-        The status is stored when the cell set is flushed.
+        As in the official package, on a cell set being written this first
+        flushes the file (so call it only after every cell is written); the
+        status is then written through to the committed file at once, as on a
+        set opened with ``read(path, read_only=False)``.
 
         Raises
         ------
         IndexError
-            If cell ``index`` has not been written.
+            If there is no cell ``index``.
         ValueError
-            For an unknown status.
+            For an unknown status, or if the flush fails (cells missing).
+        RuntimeError
+            If the cell set was opened read-only.
         """
-        self._require_open()
-        if index not in self._names:
-            msg = f"cell {index} has not been written yet; write it with set_cell_data before setting its status"
-            raise IndexError(msg)
-        self._statuses[int(index)] = check_status(status, "status", allow_bool=True)
-
-    def _is_complete(self) -> bool:
-        return self.missing_cells().size == 0
+        status = check_status(status, "status", allow_bool=True)
+        if self._partial is not None:
+            if check_item_index(index, None, "cell") not in self._names:
+                msg = f"cell {index} has not been written yet; write it with set_cell_data before setting its status"
+                raise IndexError(msg)
+            self.flush()
+        self._write_status(index, CELL_STATUS_CODES[status])
 
     def missing_cells(self) -> np.ndarray:
         """Indices below the largest written index that have not been written."""
@@ -485,35 +391,22 @@ class CellSet(IncrementalWriter):
         written[list(self._names)] = True
         return np.flatnonzero(~written)
 
-    def flush(self) -> None:
-        """Commit the file: write the footer and move it to its path.
+    def _missing(self) -> str:
+        written = np.zeros(self.num_cells, dtype=bool)
+        written[list(self._names)] = True
+        return missing_indices(written, f"cell(s) below index {self.num_cells - 1}")
 
-        A second call does nothing.
-
-        Raises
-        ------
-        ValueError
-            If an index between 0 and the largest written one is missing
-            (nothing is committed; write it and call again).
-        """
-        if self.mode != "w" or self._partial is None:
-            return
-        missing = self.missing_cells()
-        if missing.size:
-            shown = ", ".join(str(i) for i in missing[:10]) + (", ..." if missing.size > 10 else "")
-            msg = f"cannot flush: {missing.size} cell(s) below index {self.num_cells - 1} not written yet (indices {shown})"
-            raise ValueError(msg)
+    def _footer(self) -> tuple[dict[str, Any], int]:
         n = self.num_cells
         names = [self._names[k] or default_cell_name(k, n) for k in range(n)]
         statuses = [self._statuses.get(k, "undecided") for k in range(n)]
         layout = CellSetLayout(self._timing, self._spacing, n)
-        metadata = cell_set_footer(self._timing, self._spacing, names, statuses, self._extra_properties)
-        commit(self._partial, self.file_path, metadata, layout.data_size, overwrite=self._overwrite)
-        self._partial = None
-        self.mode = "r"
-        from ..readers.cell_set import CellSetFile
-
-        self._reader = CellSetFile(self.file_path)
+        return cell_set_footer(self._timing, self._spacing, names, statuses, self._extra_properties), layout.data_size
 
     def __repr__(self) -> str:
         return f"CellSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r}, spacing={self.spacing!r})"
+
+    def __str__(self) -> str:
+        if not self.file_path:
+            return "CellSet()"
+        return f"CellSet {self.file_path} ({self.mode}): {self.num_cells} cells, {self.timing}, {self.spacing}"
