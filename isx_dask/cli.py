@@ -14,13 +14,16 @@ lines, not carriage returns).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
+import functools
 import importlib
 import inspect
 import json
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterator, Sequence, TextIO
@@ -83,25 +86,23 @@ class _Progress(Callback):
         self._shown = percent
 
 
-def _compute(delayed: Any, scheduler: str | None, progress: bool, label: str) -> None:
-    """Compute ``delayed`` with ``scheduler`` (a name or a dask.distributed address), showing progress."""
-    from dask.base import compute
+@contextlib.contextmanager
+def _computing(scheduler: str | None, progress: bool, label: str) -> Iterator[None]:
+    """Run the computations inside on ``scheduler`` (a name or a dask.distributed address), showing progress.
+
+    The converters compute their own graphs (``compute=True``), so a failure
+    removes their temporary files as it does for any call.
+    """
+    import dask
 
     if scheduler is not None and "://" in scheduler:
-        from distributed import Client, progress as distributed_progress
+        from distributed import Client
 
-        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-            future = client.compute(delayed)
-            if progress and sys.stderr.isatty():
-                distributed_progress(future)  # type: ignore[no-untyped-call]
-                print(file=sys.stderr)
-            future.result()
+        with Client(scheduler):  # type: ignore[no-untyped-call]
+            yield  # dask.compute uses the active client
         return
-    if progress:
-        with _Progress(label):
-            compute(delayed, scheduler=scheduler or "threads")  # type: ignore[no-untyped-call]
-    else:
-        compute(delayed, scheduler=scheduler or "threads")  # type: ignore[no-untyped-call]
+    with dask.config.set(scheduler=scheduler or "threads"), _Progress(label) if progress else contextlib.nullcontext():
+        yield
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -237,8 +238,6 @@ def _describe(path: str) -> dict[str, Any]:
         info["spacing"] = _spacing_info(f.spacing)
     extra = f.extra_properties
     info["extra_properties_keys"] = sorted(extra) if isinstance(extra, dict) else []
-    marks = extra.get("isx_dask") if isinstance(extra, dict) else None
-    info["defaulted"] = list(marks.get("defaulted", [])) if isinstance(marks, dict) else []
     return info
 
 
@@ -271,11 +270,11 @@ def _counts_line(info: dict[str, Any]) -> str:
 
 def _info_lines(info: dict[str, Any]) -> Iterator[str]:
     um = _um()
-    defaulted = set(info["defaulted"])
     yield f"{info['path']}: {_counts_line(info)}; {info['file_size_bytes']:,} bytes"
     t = info.get("timing")
     if t is not None and info["type"] != "image":
-        mark = " (defaulted at write time)" if {"timing.period", "timing.start"} & defaulted else ""
+        # The official API cannot set a start time: files it wrote start at the epoch.
+        mark = "; the epoch: no start time was recorded" if t["start"].startswith("1970-01-01T00:00:00") else ""
         rate = f" ({_num(Fraction(t['rate_hz']).limit_denominator(10**6))} Hz)" if t["rate_hz"] else ""
         yield (f"  timing   {t['num_samples']} samples every {_num(Fraction(t['period']))} s{rate}, "
                f"{_num(Fraction(t['duration_s']).limit_denominator(10**6))} s; start {t['start_text']}{mark}")
@@ -285,11 +284,10 @@ def _info_lines(info: dict[str, Any]) -> Iterator[str]:
         yield f"           {', '.join(invalid)}; {t['valid']} valid"
     s = info.get("spacing")
     if s is not None:
-        mark = " (defaulted at write time)" if "spacing.pixel_size" in defaulted else ""
         (h, w), (top, left) = s["pixel_size_um"], s["top_left_um"]
         yield (f"  spacing  {s['num_pixels'][0]} x {s['num_pixels'][1]} pixels of {_num(Fraction(h).limit_denominator(10**6))} x "
                f"{_num(Fraction(w).limit_denominator(10**6))} {um}, top left ({_num(Fraction(top).limit_denominator(10**6))}, "
-               f"{_num(Fraction(left).limit_denominator(10**6))}) {um}{mark}")
+               f"{_num(Fraction(left).limit_denominator(10**6))}) {um}")
     keys = info["extra_properties_keys"]
     yield f"  extra    {', '.join(keys) if keys else 'none'}"
 
@@ -299,7 +297,7 @@ def _info(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"PATH {args.path!r} does not exist")
     info = _describe(args.path)
     if args.json:
-        print(json.dumps(info, indent=2, ensure_ascii=False))
+        print(json.dumps(info, indent=2))
     else:
         for line in _info_lines(info):
             print(line)
@@ -441,8 +439,8 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
-def _check_options(kind: SourceKind, func: Callable[..., Any], given: dict[str, Any]) -> bool:
-    """Refuse options the converter does not take, and require the ones it needs; whether it takes ``compute``."""
+def _check_options(kind: SourceKind, func: Callable[..., Any], given: dict[str, Any]) -> None:
+    """Refuse options the converter does not take, and require the ones it needs."""
     params = inspect.signature(func).parameters
     for key in given:
         if key not in params:
@@ -452,7 +450,6 @@ def _check_options(kind: SourceKind, func: Callable[..., Any], given: dict[str, 
         if param.kind is param.KEYWORD_ONLY and param.default is param.empty and key not in given:
             option = _OPTIONS.get(key, f"--{key.replace('_', '-')}")
             raise UsageError(f"{kind.name} sources need {option}: their files do not record it")
-    return "compute" in params
 
 
 def _with_options(message: str) -> str:
@@ -486,18 +483,12 @@ def _convert(args: argparse.Namespace) -> int:
             check_source_target(args.src, target, source_arg="SRC", target_arg=label)
     given = _given_options(args)
     func = _load(kind)
-    takes_compute = _check_options(kind, func, given)
+    _check_options(kind, func, given)
     start = time.perf_counter()
     label = f"{os.path.basename(args.dst.rstrip('/')) or args.dst}"
     try:
-        if takes_compute:
-            delayed = func(args.src, args.dst, **given, compute=False)
-            _compute(delayed, args.scheduler, not args.no_progress, label)
-        else:
-            import dask
-
-            with dask.config.set(scheduler=args.scheduler or "threads"), _Progress(label) if not args.no_progress else _nothing():
-                func(args.src, args.dst, **given)
+        with _computing(args.scheduler, not args.no_progress, label):
+            func(args.src, args.dst, **given)
     except (ValueError, TypeError) as err:
         raise type(err)(_with_options(str(err))) from err
     written = args.dst + (f" and {args.events}" if args.events else "")
@@ -509,6 +500,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 #: ``--size`` presets: frames, (rows, cols), cells.
 DEMO_SIZES = {
+    "tiny": (200, (48, 64), 5),
     "small": (1000, (128, 160), 12),
     "medium": (3000, (256, 320), 40),
     "large": (12000, (400, 640), 80),
@@ -535,21 +527,13 @@ def _demo_frames(rec: Any, label: str, progress: bool) -> tuple[Any, float, bool
     nbytes = rec.frames.nbytes
     if nbytes > _IN_MEMORY_NBYTES:
         start = time.perf_counter()
-        with _Progress(f"{label} (synthesis alone)") if progress else _nothing():
+        with _Progress(f"{label} (synthesis alone)") if progress else contextlib.nullcontext():
             rec.frames.map_blocks(lambda b: b[:0, :0, :0], dtype=rec.frames.dtype).compute(scheduler="threads")
         return rec.frames, time.perf_counter() - start, False
     start = time.perf_counter()
     frames = rec.frames.compute(scheduler="threads")
     elapsed = time.perf_counter() - start
     return da.from_array(frames, chunks=rec.frames.chunks), elapsed, True  # type: ignore[no-untyped-call]
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 def _read_back(paths: list[str], rec: Any, frames: Any) -> list[str]:
@@ -598,7 +582,7 @@ def _demo(args: argparse.Namespace) -> int:
     frames, synth_s, up_front = _demo_frames(rec, "synthesis", progress)
     stored_nbytes = rec.frames.nbytes // num_samples * t.num_valid_samples
     start = time.perf_counter()
-    with _Progress("demo_movie.isxd") if progress else _nothing():
+    with _Progress("demo_movie.isxd") if progress else contextlib.nullcontext():
         write_movie(frames, paths[0], timing=t, spacing=rec.spacing, overwrite=args.overwrite)
     write_s = time.perf_counter() - start
     write_cell_set(rec.footprints, rec.traces, paths[1], timing=t, spacing=rec.spacing, cell_names=list(rec.cell_names),
@@ -659,7 +643,8 @@ def _add_demo(sub: Any) -> None:
     )
     demo.add_argument("--output-dir", help="where to write the three demo files (default: the current directory)")
     demo.add_argument("--size", choices=list(DEMO_SIZES), default="small",
-                      help="small (default, about 40 MiB), medium (about 470 MiB) or large (about 6 GiB, written out of core)")
+                      help="tiny (1 MiB, a quick check), small (default, 40 MiB), medium (470 MiB) "
+                           "or large (5.9 GiB, synthesised and written out of core)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--overwrite", action="store_true", help="replace demo files left by an earlier run")
     demo.add_argument("--no-progress", action="store_true", help="do not show progress")
@@ -736,7 +721,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "see isx-dask COMMAND --help", file=sys.stderr)
         return 2
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = functools.partial(_show_warning, args.command)
+            return int(args.func(args))
     except _USAGE_ERRORS as err:
         print(f"isx-dask {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
@@ -746,6 +733,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - the command line reports every failure
         print(f"isx-dask {args.command}: failed: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
         return 1
+
+
+def _show_warning(command: str, message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """A warning as one line on stderr: ``isx-dask COMMAND: warning: ...``."""
+    print(f"isx-dask {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _one_line(err: BaseException) -> str:
