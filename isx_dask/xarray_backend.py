@@ -155,7 +155,7 @@ class IsxdBackendEntrypoint(BackendEntrypoint):
     description = "Open Inscopix .isxd movies, images and cell sets lazily (isx_dask)"
     open_dataset_parameters = ("filename_or_obj", "drop_variables")
 
-    def open_dataset(  # type: ignore[override]
+    def open_dataset(
         self, filename_or_obj: Any, *, drop_variables: Iterable[str] | None = None
     ) -> Any:
         if not isinstance(filename_or_obj, (str, os.PathLike)):

@@ -175,10 +175,12 @@ class MovieFile(IsxdFile):
 
     def headers(self) -> np.ndarray:
         """Sensor headers of the stored frames, ``(num_stored, 2560)`` uint16."""
+        self._require_open()
         return self._read(self.layout.headers())
 
     def footers(self) -> np.ndarray:
         """Sensor footers of the stored frames, ``(num_stored, 2560)`` uint16."""
+        self._require_open()
         return self._read(self.layout.footers())
 
     # -- frame timestamps (official rules) --------------------------------------------------
