@@ -89,6 +89,21 @@ def test_uint8_with_resolution_in_centimetres_and_explicit_period(isx: Any, tmp_
     assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=(Fraction(2), Fraction(5, 2))), movie.spacing)
 
 
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+def test_uncompressed_frames_read_in_runs_in_either_byte_order(isx: Any, tmp_path: Path, byteorder: str) -> None:
+    import dask
+
+    frames = stack(np.uint16, num=9)
+    tifffile.imwrite(tmp_path / "s.tif", frames, byteorder=byteorder, imagej=True, resolution=(1 / 3, 1 / 3),
+                     metadata={"axes": "TYX", "finterval": 0.125, "unit": "micron"})
+    with dask.config.set({"array.chunk-size": 4 * 16 * 20 * 2}):  # runs of 4, 4, 1 frames
+        tiff_to_isxd(tmp_path / "s.tif", tmp_path / "m.isxd")
+    movie, got = official_frames(isx, tmp_path / "m.isxd")
+    np.testing.assert_array_equal(got, frames)
+    assert_timing_equal(timing(9, Fraction(1, 8)), movie.timing)
+    assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=3), movie.spacing)
+
+
 def test_multi_file_series_concatenates_in_order(isx: Any, tmp_path: Path) -> None:
     import dask
     parts = [stack(np.uint16, num=n, seed=s) for s, n in enumerate((7, 5, 3))]

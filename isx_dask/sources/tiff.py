@@ -61,14 +61,30 @@ class _TiffFrames:
     shape: tuple[int, int, int]
     dtype: np.dtype[Any]
     one_page_per_frame: bool
+    #: Byte offset of frame 0 when the frames are stored uncompressed, one after another; else None.
+    contiguous_offset: int | None = None
+    byteorder: Literal["<", ">"] = "<"
 
     @property
     def ndim(self) -> int:
         return 3
 
     def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray:
-        tifffile = _tifffile()
         out_shape = tuple(len(range(*s.indices(n))) for s, n in zip(key, self.shape))
+        if self.contiguous_offset is not None and key[0].step in (None, 1):
+            # Uncompressed frames one after another: one read of the run, no TIFF parsing in the task.
+            first, stop, _ = key[0].indices(self.shape[0])
+            stored = self.dtype.newbyteorder(self.byteorder)
+            frame_nbytes = self.shape[1] * self.shape[2] * stored.itemsize
+            with open(self.path, "rb") as fh:
+                fh.seek(self.contiguous_offset + first * frame_nbytes)
+                raw = fh.read((stop - first) * frame_nbytes)
+            if len(raw) != (stop - first) * frame_nbytes:
+                msg = f"TIFF file {self.path!r} ends inside frames {first}:{stop}"
+                raise IsxdFormatError(msg)
+            run = np.frombuffer(raw, dtype=stored).reshape(stop - first, *self.shape[1:])
+            return np.ascontiguousarray(run[:, key[1], key[2]], dtype=self.dtype)
+        tifffile = _tifffile()
         with tifffile.TiffFile(self.path) as tif:
             series = tif.series[self.series]
             if self.one_page_per_frame and key[0].step in (None, 1):
@@ -236,7 +252,10 @@ def _inspect(path: str, series: int) -> _TiffInfo:
         s = tif.series[series]
         index, shape = _frame_index(s.axes, tuple(s.shape), name)
         one_page = len(s.pages) == shape[0] and tuple(s.keyframe.shape) == shape[1:]
-        frames = _TiffFrames(path, series, index, shape, np.dtype(s.dtype), one_page)
+        offset = s.dataoffset if one_page and s.dataoffset is not None else None
+        byteorder: Literal["<", ">"] = ">" if tif.byteorder == ">" else "<"
+        frames = _TiffFrames(path, series, index, shape, np.dtype(s.dtype).newbyteorder("="), one_page,
+                             None if offset is None else int(offset), byteorder)
         period: Fraction | None = None
         period_from = pixel_from = ""
         pixel_size = None
