@@ -2,7 +2,9 @@
 
 Prints:
 1. write_cell_set from in-memory arrays wrapped in Dask (500 cells of 400x640 footprints,
-   36,000-sample traces: 0.58 GB) vs ``ndarray.tofile`` of the same bytes to the same disk;
+   36,000-sample traces: 0.58 GB) vs the O_DIRECT limit (``dask.array.store`` of the same bytes
+   through an ``O_DIRECT`` target, target >= 0.9) and ``ndarray.tofile``; durable, alternating,
+   cold and warm page cache, medians;
 2. the official isx loop (``CellSet.set_cell_data`` per cell) over the same arrays, and the
    ratio (if the loop runs over its time budget, it is stopped and extrapolated linearly,
    and the output says so);
@@ -16,12 +18,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _baseline import PEAK_RSS, alternate, direct_store, remove, report, tofile_durable  # noqa: E402
 
 ROWS, COLS, SAMPLES = 400, 640, 36_000
 
@@ -44,7 +50,7 @@ def make_cells(num_cells: int) -> tuple[np.ndarray, np.ndarray]:
     return footprints, traces
 
 
-def bench_write(directory: str, footprints: np.ndarray, traces: np.ndarray, repeats: int) -> float:
+def bench_write(directory: str, footprints: np.ndarray, traces: np.ndarray, repeats: int, pause: float, states: list[str]) -> float:
     import dask.array as da
 
     import isx_dask as xd
@@ -53,27 +59,24 @@ def bench_write(directory: str, footprints: np.ndarray, traces: np.ndarray, repe
     nbytes = footprints.nbytes + traces.nbytes
     fp = da.from_array(footprints, chunks=(16, ROWS, COLS))
     tr = da.from_array(traces, chunks=(100, SAMPLES))
-    raw, out = os.path.join(directory, "raw.bin"), os.path.join(directory, "cells.isxd")
-
-    def tofile() -> None:
-        with open(raw, "wb") as f:
-            footprints.tofile(f)
-            traces.tofile(f)
-        os.sync()
-
-    t_raw, t_ours = [], []
-    for _ in range(repeats):
-        _drop(raw)
-        t_raw.append(_timed(tofile))
-        _drop(out)
-        t_ours.append(_timed(lambda: (xd.write_cell_set(fp, tr, out, scheduler="threads"), os.sync())))
-    _drop(raw)
-    _drop(out)
-    best_raw, best_ours = min(t_raw), min(t_ours)
-    print(f"[1] {n} cells, footprints {ROWS}x{COLS}, {SAMPLES} samples = {nbytes / 1e9:.2f} GB float32, best of {repeats}, each followed by os.sync()")
-    print(f"    ndarray.tofile (same bytes, not interleaved): {best_raw:6.2f} s  {nbytes / best_raw / 1e6:6.0f} MB/s")
-    print(f"    write_cell_set (Dask, threads, fsync):        {best_ours:6.2f} s  {nbytes / best_ours / 1e6:6.0f} MB/s  ratio tofile/ours {best_raw / best_ours:.2f}")
-    return best_ours
+    timing, spacing = xd.Timing(SAMPLES, xd.Duration(1, 20)), xd.Spacing(num_pixels=(ROWS, COLS))
+    raw, tof, out = (os.path.join(directory, name) for name in ("direct.bin", "tofile.bin", "cells.isxd"))
+    methods = {
+        "O_DIRECT dask.array.store (limit)": lambda: direct_store([fp, tr], raw, [0, footprints.nbytes]),
+        "write_cell_set (fsync commit)": lambda: xd.write_cell_set(
+            fp, tr, out, timing=timing, spacing=spacing, compute_kwargs={"scheduler": "threads"}
+        ),
+        "ndarray.tofile + fsync": lambda: tofile_durable([footprints, traces], tof),
+    }
+    ours = 0.0
+    for state in states:
+        times = alternate(methods, repeats, state, pause, lambda: remove(raw, tof, out), [raw, tof, out])
+        title = (f"[1:{state}] {n} cells, footprints {ROWS}x{COLS}, {SAMPLES} samples = {nbytes / 1e9:.2f} GB float32, "
+                 f"{repeats} alternating runs each, pause {pause} s, page cache {'dropped' if state == 'cold' else 'kept'} before each")
+        report(title, nbytes, times, "O_DIRECT dask.array.store (limit)", {"write_cell_set (fsync commit)": 0.9})
+        ours = statistics.median(times["write_cell_set (fsync commit)"])
+        print(f"    write_cell_set vs ndarray.tofile: {statistics.median(times['ndarray.tofile + fsync']) / ours:.2f}")
+    return ours
 
 
 def bench_official_loop(directory: str, footprints: np.ndarray, traces: np.ndarray, ours: float, budget: float) -> None:
@@ -106,7 +109,7 @@ def bench_official_loop(directory: str, footprints: np.ndarray, traces: np.ndarr
     print(f"    official loop / write_cell_set time ratio: {total / ours:.2f}x")
 
 
-_CHILD = r"""
+_CHILD = PEAK_RSS + r"""
 import os, sys
 import dask.array as da, numpy as np
 import isx_dask as xd
@@ -114,10 +117,9 @@ rows, cols, samples, n, path = 400, 640, 36000, int(sys.argv[1]), sys.argv[2]
 rng = da.random.default_rng(0)
 footprints = rng.random((n, rows, cols), dtype=np.float32, chunks=(16, rows, cols))
 traces = rng.standard_normal((n, samples), dtype=np.float32, chunks=(100, samples))
-xd.write_cell_set(footprints, traces, path, scheduler="threads", num_workers=2, fsync=False)
-with open("/proc/self/status") as f:
-    status = dict(line.split(":", 1) for line in f)
-print(int(status["VmHWM"].split()[0]) * 1024, os.path.getsize(path))
+xd.write_cell_set(footprints, traces, path, timing=xd.Timing(samples), spacing=xd.Spacing(num_pixels=(rows, cols)),
+                  compute_kwargs={"scheduler": "threads", "num_workers": 2})
+print(_peak_rss(), os.path.getsize(path))
 """
 
 
@@ -142,13 +144,15 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="directory on the disk to measure (default: a temp dir under the cwd)")
     parser.add_argument("--cells", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds of rest before every timed write")
+    parser.add_argument("--states", nargs="+", default=["cold", "warm"], choices=["cold", "warm"])
     parser.add_argument("--official-budget", type=float, default=90.0, help="seconds before the official loop is stopped and extrapolated")
     parser.add_argument("--memory-cells", type=int, nargs="+", default=[250, 1000])
     args = parser.parse_args()
     directory = args.dir or tempfile.mkdtemp(prefix="bench_cell_set_", dir=os.getcwd())
     os.makedirs(directory, exist_ok=True)
     footprints, traces = make_cells(args.cells)
-    ours = bench_write(directory, footprints, traces, args.repeats)
+    ours = bench_write(directory, footprints, traces, args.repeats, args.pause, args.states)
     bench_official_loop(directory, footprints, traces, ours, args.official_budget)
     del footprints, traces
     bench_memory(directory, args.memory_cells)
