@@ -72,9 +72,10 @@ def default_names(n: int) -> list[str]:
 ROWS, COLS, CELLS, FRAMES = 9, 13, 11, 40
 
 
-def make_plane(root: Path, *, fs=30.0, iscell=True, seed=0, **ops_extra) -> dict:
+def make_plane(root: Path, *, fs=30.0, iscell=True, seed=0, shape=(ROWS, COLS, CELLS, FRAMES), **ops_extra) -> dict:
     """A ``plane0`` folder as suite2p writes it; returns the arrays it holds and the dense footprints."""
     rng = np.random.default_rng(seed)
+    ROWS, COLS, CELLS, FRAMES = shape  # noqa: N806
     plane = root / "suite2p" / "plane0"
     plane.mkdir(parents=True)
     stat, dense = [], np.zeros((CELLS, ROWS, COLS), np.float32)
@@ -118,12 +119,11 @@ def test_plane_folder_to_cell_set_and_event_set(tmp_path, isx):
     assert default_names(CELLS)[:2] == ["C00", "C01"]
 
 
-def test_neuropil_threshold_names_and_processes_scheduler(tmp_path, isx):
+def test_neuropil_threshold_and_names(tmp_path, isx):
     src = make_plane(tmp_path, fs=15.258789, iscell=False, neucoeff=0.6)
     cells, events = tmp_path / "cells.isxd", tmp_path / "events.isxd"
     names = [f"roi{k}" for k in range(CELLS)]
-    suite2p_to_isxd(src["dir"], cells, events, subtract_neuropil=True, event_threshold=2.5, cell_names=names,
-                    compute_kwargs={"scheduler": "processes", "num_workers": 2})
+    suite2p_to_isxd(src["dir"], cells, events, subtract_neuropil=True, event_threshold=2.5, cell_names=names)
     period = Fraction(1_000_000, 15_258_789)
     timing = xd.Timing(num_samples=FRAMES, period=xd.Duration(1_000_000, 15_258_789))
     assert_results_read_back(
@@ -132,15 +132,20 @@ def test_neuropil_threshold_names_and_processes_scheduler(tmp_path, isx):
     )
 
 
+def test_processes_scheduler_reads_files_inside_the_workers(tmp_path, isx):
+    """The graph holds paths and each chunk's sparse pixels, never arrays or open files: it runs in other processes."""
+    src = make_plane(tmp_path)
+    cells = tmp_path / "cells.isxd"
+    suite2p_to_isxd(src["dir"], cells, subtract_neuropil=0.5, compute_kwargs={"scheduler": "processes", "num_workers": 1})
+    assert_results_read_back(
+        isx, cells, src["footprints"], src["F"] - np.float32(0.5) * src["Fneu"], default_names(CELLS), src["statuses"],
+        xd.Timing(num_samples=FRAMES, period=xd.Duration(1, 30)), xd.Spacing(num_pixels=(ROWS, COLS)),
+    )
+
+
 def test_metadata_from_movie_gives_start_pixel_size_and_extra_properties(tmp_path, isx):
     movie = GOLDEN / "movie_u16.isxd"  # 12 frames of 5 x 7, started 2023-11-14 at .123 s
-    global ROWS, COLS, FRAMES
-    saved = ROWS, COLS, FRAMES
-    ROWS, COLS, FRAMES = 5, 7, 12
-    try:
-        src = make_plane(tmp_path, fs=None)
-    finally:
-        ROWS, COLS, FRAMES = saved
+    src = make_plane(tmp_path, fs=None, shape=(5, 7, CELLS, 12))
     out = tmp_path / "cells.isxd"
     suite2p_to_isxd(src["dir"], out, metadata_from=movie, extra_properties={"lab": "x"})
     official_movie = isx.Movie.read(str(movie))
@@ -213,3 +218,23 @@ def test_documented_parameters_match_the_signatures():
 
     for func in (suite2p_to_isxd, caiman_to_isxd, minian_to_isxd, cnmfe_to_isxd):
         assert _documented_parameters(inspect.getdoc(func)) == list(inspect.signature(func).parameters), func.__name__
+
+
+def test_invalid_samples_of_the_movie_are_nan_traces_and_never_events(tmp_path, isx):
+    movie = GOLDEN / "movie_u16_dropped.isxd"  # 16 frames of 5 x 7: dropped 3 and 9, cropped 5-6, blank 12
+    src = make_plane(tmp_path, shape=(5, 7, CELLS, 16))
+    src["spks"][:, [3, 5, 6, 9, 12]] = 7.0  # deconvolved activity where the movie has no frame
+    np.save(src["dir"] / "spks.npy", src["spks"])
+    cells, events = tmp_path / "cells.isxd", tmp_path / "events.isxd"
+    suite2p_to_isxd(src["dir"], cells, events, metadata_from=movie)
+    timing = xd.open_isxd(movie).timing
+    assert timing.dropped == (3, 9) and timing.cropped == ((5, 6),) and timing.blank == (12,)
+    invalid = [3, 5, 6, 9, 12]
+    traces = src["F"].copy()
+    traces[:, invalid] = np.nan
+    spikes = src["spks"].copy()
+    spikes[:, invalid] = 0
+    assert_results_read_back(
+        isx, cells, src["footprints"], traces, default_names(CELLS), src["statuses"], timing, xd.open_isxd(movie).spacing,
+        events, expected_events(spikes, 0.0, Fraction(1, 20)),
+    )
