@@ -97,7 +97,7 @@ def main() -> None:
           f"{r} alternating rounds per comparison; ratios are medians of per-round ratios")
 
     def threads(**kw):
-        return lambda: xd.write_movie(frames, out, scheduler="threads", **kw)
+        return lambda: xd.write_movie(frames, out, compute_kwargs={"scheduler": "threads"}, **kw)
 
     # 1. distributed vs threads
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -119,8 +119,8 @@ def main() -> None:
     for label, chunks in (("full frames (32, 800, 1280)", (32, ROWS, COLS)), ("tiles (32, 800, 640)", (32, ROWS, COLS // 2))):
         movie = lazy_movie(n, chunks)
         t_p, t_m, ratio = compare(
-            lambda: xd.write_movie(movie, out, scheduler="threads", write_method="pwrite"),
-            lambda: xd.write_movie(movie, out, scheduler="threads", write_method="mmap"),
+            lambda: xd.write_movie(movie, out, compute_kwargs={"scheduler": "threads"}, write_method="pwrite"),
+            lambda: xd.write_movie(movie, out, compute_kwargs={"scheduler": "threads"}, write_method="mmap"),
             out, r,
         )
         print(f"[3] {label}: pwrite {gb / t_p:.2f} GB/s, mmap {gb / t_m:.2f} GB/s (best runs); "

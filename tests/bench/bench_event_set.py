@@ -100,7 +100,7 @@ sys.path.insert(0, {here!r})
 from bench_event_set import lazy_spikes
 samples = int(sys.argv[1])
 spikes = lazy_spikes(1000, samples, (1000, 5000))
-xd.write_event_set_dense(spikes, sys.argv[2], timing=xd.Timing(num_samples=samples), fsync=False, scheduler="threads", num_workers=2)
+xd.write_event_set_dense(spikes, sys.argv[2], timing=xd.Timing(num_samples=samples), fsync=False, compute_kwargs={"scheduler": "threads", "num_workers": 2})
 print([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0])
 """
 
