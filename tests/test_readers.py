@@ -240,9 +240,14 @@ def test_frame_timestamp_rules_match_the_official_reader(tmp_path, isx, case):
             f.frame_timestamps()
         decoded = f.frame_timestamps(ignore_producer_version=True)  # the headers still hold them
         assert decoded[f.valid].tolist() == HEADER_CASES[case]["tscs"]
+        with pytest.raises(IsxdFormatError, match=NO_FRAME_TIMESTAMPS):
+            f.frame_timestamp(0)
     else:
         assert f.has_frame_timestamps
         assert f.frame_timestamps().tolist() == official_stamps
+        assert [f.frame_timestamp(i) for i in range(len(official_stamps))] == official_stamps
+        with pytest.raises(IndexError, match="out of range"):
+            f.frame_timestamp(len(official_stamps))
     assert f.timing.period == xd.Duration(50, 1000)  # the footer's period is unchanged
 
 

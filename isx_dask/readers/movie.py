@@ -234,6 +234,31 @@ class MovieFile(IsxdFile):
         out[stored >= 0] = tsc[stored[stored >= 0]]
         return out
 
+    def frame_timestamp(self, index: int) -> int:
+        """TSC timestamp in microseconds of frame ``index`` (0 if the frame is not stored), as ``get_frame_timestamp``.
+
+        Reads 16 bytes.
+
+        Raises
+        ------
+        IsxdFormatError
+            ``"No frame timestamps stored in movie."`` where the official reader raises it.
+        IndexError
+            If ``index`` is not in ``[0, num_samples)`` (the official reader refuses negative indices too).
+        """
+        self._require_open()
+        if not self.has_frame_timestamps:
+            raise IsxdFormatError(NO_FRAME_TIMESTAMPS)
+        n = self.shape[0]
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            msg = f"index must be an integer, got {index!r}"
+            raise TypeError(msg)
+        if not 0 <= index < n:
+            msg = f"The index of the frame ({index}) is out of range (0-{n - 1})."
+            raise IndexError(msg)
+        stored = int(stored_indices_of(invalid_intervals(self.timing), np.array([index], dtype=np.int64))[0])
+        return 0 if stored < 0 else int(self._stored_tsc(stored, stored + 1)[0])
+
     def _first_last_valid(self) -> tuple[int, int] | None:
         """First and last valid time indices, or None if no frame is valid."""
         n = self.shape[0]
