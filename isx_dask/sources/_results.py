@@ -15,11 +15,9 @@ every tool live here once:
 
 from __future__ import annotations
 
-import importlib
 import numbers
 import os
 from fractions import Fraction
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -29,48 +27,30 @@ from ..metadata import Duration, Spacing, Timing
 from ..target import check_output_path
 from ..writers.cell_set import write_cell_set
 from ..writers.event_set import default_cell_names, write_event_set_dense
+from ._recording import PathLike
 
 if TYPE_CHECKING:
     import dask.array as da
     from dask.delayed import Delayed
 
 __all__ = [
-    "EVENT_RULE_DOC",
     "H5Array",
     "NpyArray",
-    "PathLike",
+    "check_outputs",
     "check_threshold",
     "events_from_dense",
-    "import_optional",
     "lazy_cells",
     "lazy_traces",
-    "sparse_block",
     "period_from_frame_rate",
     "resolve_metadata",
+    "sparse_block",
     "write_results",
 ]
 
-PathLike = str | os.PathLike[str]
 
 _FLOAT32 = np.dtype("<f4")
 _INT64_MAX = 2**63 - 1
 
-#: The event rule, quoted in every converter's docstring.
-EVENT_RULE_DOC = (
-    "A sample is an event when its deconvolved value is greater than "
-    "``event_threshold`` (NaN never is); the event's amplitude is that value and "
-    "its time is the sample's offset from the start, rounded to whole microseconds."
-)
-
-
-# -- optional dependencies --------------------------------------------------------------------
-def import_optional(module: str, extra: str, purpose: str) -> ModuleType:
-    """Import an optional dependency, or raise an ImportError that names the extra to install."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        msg = f"{purpose} needs the optional package {module!r}; install it with: pip install \"isx_dask[{extra}]\""
-        raise ImportError(msg) from err
 
 
 # -- timing and spacing ------------------------------------------------------------------------
@@ -215,7 +195,7 @@ def resolve_metadata(
     if spacing is None:
         if movie is not None:
             base = movie.spacing
-            if movie_shape_differs(base, frame_shape, crop_offset):
+            if _outside_movie(base, frame_shape, crop_offset):
                 msg = (
                     f"{source} footprints are {frame_shape} (rows, cols)"
                     + (f" at offset {crop_offset}" if crop_offset != (0, 0) else "")
@@ -232,7 +212,7 @@ def resolve_metadata(
     return timing, spacing, extra_properties
 
 
-def movie_shape_differs(movie: Spacing, frame_shape: tuple[int, int], crop_offset: tuple[int, int]) -> bool:
+def _outside_movie(movie: Spacing, frame_shape: tuple[int, int], crop_offset: tuple[int, int]) -> bool:
     """True if footprints of ``frame_shape`` at ``crop_offset`` do not lie inside the movie's frames."""
     rows, cols = movie.num_pixels
     if crop_offset == (0, 0):
@@ -288,15 +268,6 @@ def sparse_block(cell_starts: np.ndarray, flat_pixels: np.ndarray, values: np.nd
     cells = np.repeat(np.arange(num), np.diff(cell_starts))
     np.add.at(out, (cells, flat_pixels), values.astype(_FLOAT32, copy=False))
     return out.reshape(num, *frame_shape)
-
-
-def checked_block(out: np.ndarray, start: int, stop: int, frame_shape: tuple[int, int], source: str) -> np.ndarray:
-    """``out`` if it is the float32 ``(stop - start, rows, cols)`` block a task promised, else IsxdFormatError."""
-    expected = (stop - start, *frame_shape)
-    if out.shape != expected:
-        msg = f"{source}: footprints of cells {start}..{stop - 1} came out with shape {out.shape}, expected {expected}"
-        raise IsxdFormatError(msg)
-    return np.ascontiguousarray(out, dtype=_FLOAT32)
 
 
 class NpyArray:
@@ -384,7 +355,6 @@ def events_from_dense(activity: da.Array, threshold: float, timing: Timing) -> d
     """Event amplitudes from deconvolved activity: the value where it is > ``threshold``, else 0.
 
     Samples at dropped, cropped and blank indices of ``timing`` are never events.
-    See :data:`EVENT_RULE_DOC`.
     """
     import dask.array as da
 

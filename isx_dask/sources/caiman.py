@@ -9,13 +9,12 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Spacing, Timing
+from ._recording import PathLike, import_optional
 from ._results import (
     H5Array,
-    PathLike,
     check_outputs,
     check_threshold,
     events_from_dense,
-    import_optional,
     lazy_cells,
     lazy_traces,
     resolve_metadata,

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Spacing, Timing
-from ._results import H5Array, PathLike, check_outputs, import_optional, lazy_traces, resolve_metadata, write_results
+from ._recording import PathLike, import_optional
+from ._results import H5Array, check_outputs, lazy_traces, resolve_metadata, write_results
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed

@@ -10,12 +10,11 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Spacing, Timing
+from ._recording import PathLike, import_optional
 from ._results import (
-    PathLike,
     check_outputs,
     check_threshold,
     events_from_dense,
-    import_optional,
     resolve_metadata,
     write_results,
 )

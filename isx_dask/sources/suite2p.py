@@ -10,9 +10,9 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Spacing, Timing
+from ._recording import PathLike
 from ._results import (
     NpyArray,
-    PathLike,
     check_outputs,
     check_threshold,
     events_from_dense,
