@@ -7,7 +7,8 @@ with PyAV, ``timeStamps.csv``, ``metaData.json`` and the recording's
 1. ``miniscope_to_isxd`` time vs decoding every frame of every AVI with PyAV
    alone (one thread, ``to_ndarray``): the ratio baseline / conversion
    (target >= 0.8; above 1 the conversion decodes on both cores);
-2. vs the same lazy Dask frames stored into a target that drops the chunks;
+2. vs the same lazy Dask frames stored into a target that drops the chunks,
+   and what writing alone costs (``write_movie`` of zeros in the same chunks);
 3. the peak RSS (VmHWM) of a fresh process converting the short and the long
    recording: it must not grow with the recording's length.
 
@@ -109,6 +110,7 @@ def main() -> None:
     import dask
     import dask.array as da
 
+    import isx_dask as xd
     from isx_dask.sources.miniscope import miniscope_to_isxd, read_miniscope
 
     directory = tempfile.mkdtemp(prefix="bench_miniscope_", dir=args.dir)
@@ -133,15 +135,22 @@ def main() -> None:
         def convert() -> None:
             miniscope_to_isxd(folder, out, pixel_size=1, overwrite=True)
 
+        def write_alone() -> None:
+            lazy = read_miniscope(folder, pixel_size=1).frames
+            zeros = da.zeros(lazy.shape, dtype=lazy.dtype, chunks=lazy.chunks)
+            xd.write_movie(zeros, out, timing=xd.Timing(num_samples=lazy.shape[0]), spacing=xd.Spacing(num_pixels=lazy.shape[1:]), overwrite=True)
+
         with dask.config.set({"scheduler": "threads", "array.chunk-size": f"{args.chunk_mib}MiB"}):
             t_base = best_of(args.repeats, pyav_alone)
             t_graph = best_of(args.repeats, graph_alone)
             t_conv = best_of(args.repeats, convert)
+            t_write = best_of(args.repeats, write_alone)
         print(f"FFV1 grey {args.size}x{args.size}, {args.per_file} frames per AVI, chunks of {args.chunk_mib} MiB, "
               f"best of {args.repeats}, threads on {os.cpu_count()} cores")
         print(f"{args.frames[1]} frames, {mb:.0f} MB of uint8 frames")
         print(f"  PyAV decode alone   {t_base:7.3f} s  {mb / t_base:8.1f} MB/s")
         print(f"  lazy frames alone   {t_graph:7.3f} s  {mb / t_graph:8.1f} MB/s")
+        print(f"  write_movie alone   {t_write:7.3f} s  {mb / t_write:8.1f} MB/s  (zeros, same chunks: the write's share)")
         print(f"  miniscope_to_isxd   {t_conv:7.3f} s  {mb / t_conv:8.1f} MB/s")
         print(f"  ratio vs PyAV alone         {t_base / t_conv:5.2f}  (target >= 0.8)")
         print(f"  ratio vs lazy frames alone  {t_graph / t_conv:5.2f}")

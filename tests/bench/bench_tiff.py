@@ -7,7 +7,8 @@ compressed), prints:
    (``TiffFile.series[0].asarray`` in slices of 64 frames, one thread): the
    ratio baseline / conversion (target >= 0.8; above 1 the conversion uses
    both cores);
-2. vs the same lazy Dask frames stored into a target that drops the chunks
+2. vs the same lazy Dask frames stored into a target that drops the chunks,
+   and what writing alone costs (``write_movie`` of zeros in the same chunks)
    (what the write itself costs);
 3. the peak RSS (VmHWM) of a fresh process converting the short and the long
    file: it must not grow with the recording's length.
@@ -94,6 +95,7 @@ def main() -> None:
     import dask.array as da
     import tifffile
 
+    import isx_dask as xd
     from isx_dask.sources.tiff import read_tiff, tiff_to_isxd
 
     directory = tempfile.mkdtemp(prefix="bench_tiff_", dir=args.dir)
@@ -124,13 +126,20 @@ def main() -> None:
             def convert() -> None:
                 tiff_to_isxd(src, out, overwrite=True)
 
+            def write_alone() -> None:
+                lazy = read_tiff(src).frames
+                zeros = da.zeros(lazy.shape, dtype=lazy.dtype, chunks=lazy.chunks)
+                xd.write_movie(zeros, out, timing=xd.Timing(num_samples=lazy.shape[0]), spacing=xd.Spacing(num_pixels=lazy.shape[1:]), overwrite=True)
+
             with dask.config.set({"scheduler": "threads", "array.chunk-size": f"{args.chunk_mib}MiB"}):
                 t_base = best_of(args.repeats, tifffile_alone)
                 t_graph = best_of(args.repeats, graph_alone)
                 t_conv = best_of(args.repeats, convert)
+                t_write = best_of(args.repeats, write_alone)
             print(f"[compression={label}] {args.frames[1]} frames, {mb:.0f} MB")
             print(f"  tifffile alone      {t_base:7.3f} s  {mb / t_base:8.1f} MB/s")
             print(f"  lazy frames alone   {t_graph:7.3f} s  {mb / t_graph:8.1f} MB/s")
+            print(f"  write_movie alone   {t_write:7.3f} s  {mb / t_write:8.1f} MB/s  (zeros, same chunks: the write's share)")
             print(f"  tiff_to_isxd        {t_conv:7.3f} s  {mb / t_conv:8.1f} MB/s")
             print(f"  ratio vs tifffile alone     {t_base / t_conv:5.2f}  (target >= 0.8)")
             print(f"  ratio vs lazy frames alone  {t_graph / t_conv:5.2f}")
