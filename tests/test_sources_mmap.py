@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import isx_dask as xd
-from conftest import assert_spacing_equal, assert_timing_equal, directory_state
+from conftest import assert_spacing_equal, assert_timing_equal, directory_state, leftovers
 from isx_dask.sources.caiman_mmap import caiman_mmap_to_isxd, parse_caiman_mmap_name
 
 T, ROWS, COLS = 13, 16, 20  # rows != cols, so a swapped d1/d2 cannot pass
@@ -86,11 +86,16 @@ def test_truncated_or_3d_files_and_missing_metadata_are_refused(tmp_path: Path) 
     assert directory_state(tmp_path) == before
 
 
-def test_float_to_uint16_needs_unsafe_casting(isx: Any, tmp_path: Path) -> None:
-    movie = np.round(movie_data()).astype(np.float32)
-    src = write_caiman_mmap(tmp_path, movie, "F")
+def test_float_to_uint16_only_where_every_value_survives(isx: Any, tmp_path: Path) -> None:
+    fractional = write_caiman_mmap(tmp_path, movie_data(), "F", base="frac")
+    with pytest.raises(ValueError, match="frames"):  # 'same_value' (the default) checks values as chunks are written
+        caiman_mmap_to_isxd(fractional, tmp_path / "m.isxd", period=1, pixel_size=1, dtype=np.uint16)
+    assert not (tmp_path / "m.isxd").exists() and leftovers(tmp_path) == []
     with pytest.raises(TypeError, match="casting"):
-        caiman_mmap_to_isxd(src, tmp_path / "m.isxd", period=1, pixel_size=1, dtype=np.uint16)
-    caiman_mmap_to_isxd(src, tmp_path / "m.isxd", period=1, pixel_size=1, dtype=np.uint16, casting="unsafe")
-    _, got = official_frames(isx, tmp_path / "m.isxd")
+        caiman_mmap_to_isxd(fractional, tmp_path / "m.isxd", period=1, pixel_size=1, dtype=np.uint16, casting="same_kind")
+    movie = np.round(movie_data()).astype(np.float32)
+    whole = write_caiman_mmap(tmp_path, movie, "C", base="whole")
+    caiman_mmap_to_isxd(whole, tmp_path / "m.isxd", period=1, pixel_size=1, dtype=np.uint16)
+    official, got = official_frames(isx, tmp_path / "m.isxd")
+    assert official.data_type == np.uint16
     np.testing.assert_array_equal(got, movie.astype(np.uint16))

@@ -9,7 +9,6 @@ Nothing here reads pixels.
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,14 +18,19 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ..metadata import Duration, Spacing, Time, Timing
+from ..target import Reserve, WriteMethod
+from ..writers._validate import DEFAULT_CASTING
 from ..writers.movie import write_movie
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
 
 __all__ = [
+    "DEFAULT_CASTING",
     "PathLike",
     "Recording",
+    "Reserve",
+    "WriteMethod",
     "as_duration",
     "as_pixel_size",
     "exact",
@@ -179,10 +183,6 @@ def make_timing(num_samples: int, period: Duration, start: Time | None, dropped:
     return Timing(num_samples=num_samples, period=period, start=start if start is not None else Time(), dropped=tuple(dropped))
 
 
-def _takes_compute_kwargs() -> bool:
-    return "compute_kwargs" in inspect.signature(write_movie).parameters
-
-
 def write_recording(
     recording: Recording,
     path: PathLike,
@@ -193,31 +193,25 @@ def write_recording(
     compute: bool,
     fsync: bool,
     resume: bool,
-    reserve: Literal["auto", "always", "never"],
-    write_method: Literal["auto", "pwrite", "mmap"],
+    reserve: Reserve,
+    write_method: WriteMethod,
     compute_kwargs: dict[str, Any] | None,
 ) -> Delayed | None:
     """Write ``recording`` through :func:`isx_dask.write_movie` (validation happens there, before any byte)."""
     options: dict[str, Any] = {
         "timing": recording.timing,
         "spacing": recording.spacing,
+        "extra_properties": recording.extra_properties,
         "dtype": dtype,
         "casting": casting,
-        "extra_properties": recording.extra_properties,
         "overwrite": overwrite,
         "compute": compute,
         "fsync": fsync,
         "resume": resume,
+        "reserve": reserve,
         "write_method": write_method,
+        "compute_kwargs": compute_kwargs,
     }
-    scheduler = dict(compute_kwargs or {})
-    if _takes_compute_kwargs():
-        options["reserve"] = reserve
-        options["compute_kwargs"] = scheduler
-    else:  # the writers before the keyword-only refactor took these as **compute_kwargs
-        if reserve != "auto":
-            scheduler["reserve"] = reserve
-        options.update(scheduler)
     writer: Any = write_movie
     result: Delayed | None = writer(recording.frames, path, **options)
     return result

@@ -20,7 +20,18 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Spacing, Time
-from ._recording import PathLike, Recording, as_duration, as_pixel_size, frames_per_chunk, make_timing, write_recording
+from ._recording import (
+    DEFAULT_CASTING,
+    PathLike,
+    Recording,
+    Reserve,
+    WriteMethod,
+    as_duration,
+    as_pixel_size,
+    frames_per_chunk,
+    make_timing,
+    write_recording,
+)
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -139,7 +150,7 @@ def caiman_mmap_to_isxd(
     mmap_path: PathLike, path: PathLike, *, period: Any, pixel_size: Any, start: Time | None = ...,
     dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., overwrite: bool = ...,
     compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ...,
-    reserve: Literal["auto", "always", "never"] = ..., write_method: Literal["auto", "pwrite", "mmap"] = ...,
+    reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
 ) -> None: ...
 @overload
@@ -147,7 +158,7 @@ def caiman_mmap_to_isxd(
     mmap_path: PathLike, path: PathLike, *, period: Any, pixel_size: Any, start: Time | None = ...,
     dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., overwrite: bool = ...,
     compute: Literal[False], fsync: bool = ..., resume: bool = ...,
-    reserve: Literal["auto", "always", "never"] = ..., write_method: Literal["auto", "pwrite", "mmap"] = ...,
+    reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
 ) -> Delayed: ...
 def caiman_mmap_to_isxd(
@@ -158,14 +169,14 @@ def caiman_mmap_to_isxd(
     pixel_size: Any,
     start: Time | None = None,
     dtype: Any = None,
-    casting: str = "same_kind",
+    casting: str = DEFAULT_CASTING,
     extra_properties: Any = None,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
     resume: bool = False,
-    reserve: Literal["auto", "always", "never"] = "auto",
-    write_method: Literal["auto", "pwrite", "mmap"] = "auto",
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
     compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Convert a CaImAn memory-mapped movie (``.mmap``) to a float32 ``.isxd`` movie, out of core.
@@ -183,8 +194,9 @@ def caiman_mmap_to_isxd(
         Pixel (height, width) in microns (the file does not store it).
     start : Time, optional
         Time of the first frame; the epoch if not given.
-    dtype : {numpy.float32, numpy.uint16}, optional
-        Store as this type (float32 to uint16 needs ``casting='unsafe'``).
+    dtype : {numpy.float32, numpy.uint16, numpy.uint8}, optional
+        Store as this type; under the default ``casting='same_value'`` only
+        if every value survives (checked as the chunks are written).
     casting, extra_properties, overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
         As in :func:`isx_dask.write_movie`.
 

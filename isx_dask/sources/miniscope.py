@@ -30,6 +30,8 @@ import numpy as np
 from ..layout import IsxdFormatError
 from ..metadata import Duration, Spacing, Time
 from ._recording import (
+    Reserve,
+    WriteMethod,
     PathLike,
     Recording,
     as_duration,
@@ -358,15 +360,15 @@ def read_miniscope(
 def miniscope_to_isxd(
     folder: PathLike, path: PathLike, *, pixel_size: Any, period: Any = ..., start: Time | None = ...,
     utc_offset: int | None = ..., extra_properties: Any = ..., overwrite: bool = ..., compute: Literal[True] = ...,
-    fsync: bool = ..., resume: bool = ..., reserve: Literal["auto", "always", "never"] = ...,
-    write_method: Literal["auto", "pwrite", "mmap"] = ..., compute_kwargs: dict[str, Any] | None = ...,
+    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
+    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
 ) -> None: ...
 @overload
 def miniscope_to_isxd(
     folder: PathLike, path: PathLike, *, pixel_size: Any, period: Any = ..., start: Time | None = ...,
     utc_offset: int | None = ..., extra_properties: Any = ..., overwrite: bool = ..., compute: Literal[False],
-    fsync: bool = ..., resume: bool = ..., reserve: Literal["auto", "always", "never"] = ...,
-    write_method: Literal["auto", "pwrite", "mmap"] = ..., compute_kwargs: dict[str, Any] | None = ...,
+    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
+    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
 ) -> Delayed: ...
 def miniscope_to_isxd(
     folder: PathLike,
@@ -381,8 +383,8 @@ def miniscope_to_isxd(
     compute: bool = True,
     fsync: bool = True,
     resume: bool = False,
-    reserve: Literal["auto", "always", "never"] = "auto",
-    write_method: Literal["auto", "pwrite", "mmap"] = "auto",
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
     compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Convert a UCLA Miniscope V4 recording folder to a uint8 ``.isxd`` movie, out of core.

@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 from ..metadata import Duration, Time, Timing
-from ._recording import PathLike, Recording, as_duration, write_recording
+from ._recording import DEFAULT_CASTING, PathLike, Recording, Reserve, WriteMethod, as_duration, write_recording
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -117,8 +117,8 @@ def _all_written(*_: Any) -> None:
 
 def _write_each(
     recordings: Sequence[Recording], paths: Sequence[PathLike], *, dtype: Any, casting: str, overwrite: bool,
-    compute: bool, fsync: bool, resume: bool, reserve: Literal["auto", "always", "never"],
-    write_method: Literal["auto", "pwrite", "mmap"], compute_kwargs: dict[str, Any] | None,
+    compute: bool, fsync: bool, resume: bool, reserve: Reserve,
+    write_method: WriteMethod, compute_kwargs: dict[str, Any] | None,
 ) -> Delayed | None:
     """Write several recordings as one graph (each file still commits on its own)."""
     from dask.delayed import delayed
@@ -156,13 +156,13 @@ def series_to_isxd(
     period: Any = None,
     pixel_size: Any = None,
     dtype: Any = None,
-    casting: str = "same_kind",
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
     resume: bool = False,
-    reserve: Literal["auto", "always", "never"] = "auto",
-    write_method: Literal["auto", "pwrite", "mmap"] = "auto",
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
     compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write a series of recordings as one ``.isxd`` movie, or with ``split=True`` one movie per source.
@@ -255,8 +255,8 @@ def deinterleave_movie(
     compute: bool = True,
     fsync: bool = True,
     resume: bool = False,
-    reserve: Literal["auto", "always", "never"] = "auto",
-    write_method: Literal["auto", "pwrite", "mmap"] = "auto",
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
     compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Split a movie whose frames cycle through ``num_planes`` planes (or colours) into one movie per plane.

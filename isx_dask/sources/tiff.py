@@ -21,6 +21,9 @@ import numpy as np
 from ..layout import IsxdFormatError
 from ..metadata import Duration, Spacing, Time
 from ._recording import (
+    DEFAULT_CASTING,
+    Reserve,
+    WriteMethod,
     PathLike,
     Recording,
     as_duration,
@@ -374,7 +377,7 @@ def tiff_to_isxd(
     source: PathLike | Sequence[PathLike], path: PathLike, *, period: Any = ..., pixel_size: Any = ...,
     start: Time | None = ..., series: int = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
     overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ...,
-    reserve: Literal["auto", "always", "never"] = ..., write_method: Literal["auto", "pwrite", "mmap"] = ...,
+    reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
 ) -> None: ...
 @overload
@@ -382,7 +385,7 @@ def tiff_to_isxd(
     source: PathLike | Sequence[PathLike], path: PathLike, *, period: Any = ..., pixel_size: Any = ...,
     start: Time | None = ..., series: int = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
     overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., resume: bool = ...,
-    reserve: Literal["auto", "always", "never"] = ..., write_method: Literal["auto", "pwrite", "mmap"] = ...,
+    reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
 ) -> Delayed: ...
 def tiff_to_isxd(
@@ -394,14 +397,14 @@ def tiff_to_isxd(
     start: Time | None = None,
     series: int = 0,
     dtype: Any = None,
-    casting: str = "same_kind",
+    casting: str = DEFAULT_CASTING,
     extra_properties: Any = None,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
     resume: bool = False,
-    reserve: Literal["auto", "always", "never"] = "auto",
-    write_method: Literal["auto", "pwrite", "mmap"] = "auto",
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
     compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Convert a TIFF stack (or several TIFF files, in order) to an ``.isxd`` movie, out of core.
@@ -428,8 +431,9 @@ def tiff_to_isxd(
         Which ``tifffile`` series of the file to convert.
     dtype : {numpy.uint16, numpy.float32, numpy.uint8}, optional
         Store as this type; needed when the TIFF's own type cannot be stored.
-    casting : str, default 'same_kind'
-        As in :func:`isx_dask.write_movie`.
+    casting : str, default 'same_value'
+        As in :func:`isx_dask.write_movie`: by default a conversion to
+        ``dtype`` happens only if every value survives.
     extra_properties : JSON-serialisable, optional
         The footer's ``extraProperties``; defaults to where the metadata came from.
     overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
