@@ -47,6 +47,7 @@ import numpy as np
 from ._codecs import check_zarr_format, make_compressor, zarr_compressors
 from ._ome import EXPLICIT_HINT, check_rational64, find_multiscales, ome_attrs, read_ome_image
 from .layout import DataSetType
+from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing
 from .writers._options import check_compute_kwargs
 from .writers._validate import DEFAULT_CASTING
@@ -64,7 +65,7 @@ ATTRS_KEY = "isxd"
 #: Default target size of one Zarr chunk, in bytes (uncompressed).
 CHUNK_NBYTES = 16 * 2**20
 
-_STATUS_NAMES = {0: "accepted", 1: "undecided", 2: "rejected"}
+_STATUS_NAMES = {code: name for name, code in CELL_STATUS_CODES.items()}
 
 
 # -- source and target must differ -----------------------------------------------------------
@@ -540,8 +541,8 @@ def _write_movie(found: _ZarrSource, frames: Any, path: PathLike, *, timing: Tim
 def _cell_statuses(footer: Mapping[str, Any], name: str) -> list[str] | None:
     codes = footer.get("CellStatuses")
     try:
-        return None if codes is None else [_STATUS_NAMES[int(c)] for c in codes]
-    except (KeyError, TypeError, ValueError):
+        return None if codes is None else [_STATUS_NAMES[c if type(c) is int else None] for c in codes]  # type: ignore[index]
+    except (KeyError, TypeError):
         msg = f"{name}: attribute {ATTRS_KEY}.CellStatuses must hold 0 (accepted), 1 (undecided) or 2 (rejected), got {codes!r}"
         raise ValueError(msg) from None
 

@@ -105,3 +105,17 @@ def test_demo_output_dir(tmp_path, capsys):
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == FILES
     assert str(tmp_path / "demo_movie.isxd") in out
+
+
+def test_demo_beyond_memory_synthesises_lazily_and_estimates_the_writer(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_IN_MEMORY_NBYTES", 0)  # as for --size large: frames never all in memory
+    code = cli.main(["demo", "--size", "tiny", "--output-dir", str(tmp_path), "--no-progress", "--seed", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "with synthesis; about" in out and "for the writer alone" in out
+    rec = expected_recording()
+    from isx_dask import open_isxd
+
+    movie = open_isxd(tmp_path / "demo_movie.isxd")
+    valid = rec.timing.get_valid_samples()
+    np.testing.assert_array_equal(movie.frames.compute()[valid], rec.frames.compute()[valid])
