@@ -8,10 +8,20 @@ from ..layout import DataSetType, IsxdFormatError
 from ._file import IsxdFile, IsxdFileChangedError, read_footer
 from .cell_set import CellSetFile
 from .event_set import EventSetFile
+from .gpio import GpioSetFile
 from .movie import MovieFile
 from .vessel_set import VesselSetFile
 
-__all__ = ["CellSetFile", "EventSetFile", "IsxdFile", "IsxdFileChangedError", "MovieFile", "VesselSetFile", "open_isxd"]
+__all__ = [
+    "CellSetFile",
+    "EventSetFile",
+    "GpioSetFile",
+    "IsxdFile",
+    "IsxdFileChangedError",
+    "MovieFile",
+    "VesselSetFile",
+    "open_isxd",
+]
 
 #: Reader class per data set type; other types open as a plain IsxdFile (footer and metadata only).
 READERS: dict[int, type[IsxdFile]] = {
@@ -20,6 +30,8 @@ READERS: dict[int, type[IsxdFile]] = {
     DataSetType.CELL_SET: CellSetFile,
     DataSetType.EVENT_SET: EventSetFile,
     DataSetType.VESSEL_SET: VesselSetFile,
+    DataSetType.GPIO: GpioSetFile,
+    DataSetType.IMU: GpioSetFile,
 }
 
 
@@ -35,7 +47,8 @@ def open_isxd(path: str | os.PathLike[str]) -> IsxdFile:
     -------
     IsxdFile
         :class:`MovieFile` for movies and images, :class:`CellSetFile`, :class:`EventSetFile`,
-        :class:`VesselSetFile`; any other type as a plain :class:`IsxdFile`.
+        :class:`VesselSetFile`, :class:`GpioSetFile` (GPIO and IMU sets); any other type
+        (behavioral movies, metrics) as a plain :class:`IsxdFile`.
 
     Raises
     ------

@@ -20,8 +20,8 @@ from ..layout import DataSetType, IsxdFormatError
 from ..layout.event_set import EVENT_PACKET_NBYTES, decode_packets, packet_layout, sample_offsets_usecs
 from ..layout.gpio import GpioSetHeader, SignalType, parse_gpio_footer
 from ..metadata import Time, Timing
-from ._file import IsxdFile, lazy_array, read_array
-from .event_set import _sorted_last_wins
+from ._file import IsxdFile, describe_period
+from .event_set import _sorted_last_wins, index_of_name, name_index
 
 __all__ = ["GpioSetFile"]
 
@@ -53,6 +53,8 @@ class GpioSetFile(IsxdFile):
             )
             raise IsxdFormatError(msg)
         self.num_packets = self.data_size // EVENT_PACKET_NBYTES
+        self._timing = self.header.timing
+        self._names_index: dict[str, int] | None = None
 
     # -- metadata ------------------------------------------------------------------------
     @property
@@ -97,11 +99,9 @@ class GpioSetFile(IsxdFile):
         KeyError
             If no channel has that name.
         """
-        try:
-            return self.channel_names.index(name)
-        except ValueError:
-            msg = f'Channel with name "{name}" does not exist.'
-            raise KeyError(msg) from None
+        if self._names_index is None:
+            self._names_index = name_index(self.channel_names)
+        return index_of_name(self._names_index, name, kind="Channel")
 
     def _check_index(self, index: int) -> int:
         n = self.num_channels
@@ -118,7 +118,7 @@ class GpioSetFile(IsxdFile):
     def packets(self) -> Any:
         """All stored packets as a lazy ``(num_packets, 20)`` uint8 Dask array (decode blocks with
         :func:`isx_dask.layout.event_set.decode_packets`)."""
-        return lazy_array(self.path, packet_layout(0, self.num_packets), "gpio-packets")
+        return self._lazy(packet_layout(0, self.num_packets), "gpio-packets")
 
     def iter_packets(self, chunk_packets: int = _READ_CHUNK_PACKETS) -> Iterator[np.ndarray]:
         """The stored packets in file order, as structured arrays of at most ``chunk_packets`` packets.
@@ -134,7 +134,7 @@ class GpioSetFile(IsxdFile):
         layout = packet_layout(0, self.num_packets)
         step = max(1, int(chunk_packets))
         for first in range(0, self.num_packets, step):
-            raw = read_array(self.path, layout, (slice(first, first + step), slice(None)))
+            raw = self._read(layout, (slice(first, first + step), slice(None)))
             packets = decode_packets(raw)
             if packets.size and int(packets["cell"].max()) >= self.num_channels:
                 bad = int(packets["cell"].max())
@@ -199,8 +199,11 @@ class GpioSetFile(IsxdFile):
         out[pos[hit]] = values[hit]
         return out
 
-    def __repr__(self) -> str:
-        return (
-            f"GpioSetFile({self.path!r}, kind={self.kind.name}, num_channels={self.num_channels}, "
-            f"num_packets={self.num_packets}, timing={self.timing!r})"
-        )
+    def _repr_fields(self) -> list[str]:
+        return [
+            f"kind={self.kind.name}",
+            f"num_channels={self.num_channels}",
+            f"num_packets={self.num_packets}",
+            f"num_samples={self.timing.num_samples}",
+            f"period={describe_period(self.timing)}",
+        ]
