@@ -5,9 +5,9 @@
 ============  ==============================================================================
 ``.isxd``     NWB (pynwb core types only, no extension)
 ============  ==============================================================================
-movie         ``acquisition/OnePhotonSeries``: the stored frames, streamed from Dask through
-              an hdmf ``GenericDataChunkIterator``; ``rate`` + ``starting_time`` when every
-              sample is valid, otherwise the ``timestamps`` of the stored frames (dropped,
+movie         ``acquisition/OnePhotonSeries``: the stored frames, streamed from Dask one
+              block at a time (an hdmf ``AbstractDataChunkIterator``); ``rate`` +
+              ``starting_time`` when every sample is valid, otherwise the ``timestamps`` of the stored frames (dropped,
               cropped and blank frames are absent, with their timestamps). An
               ``ImagingPlane`` carries the pixel size (``grid_spacing``) and the top-left
               corner (``origin_coords``), both in metres, as (x, y).
@@ -61,10 +61,8 @@ __all__ = ["isxd_to_nwb"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-#: Bytes of source data one write step holds in memory (the hdmf iterator's buffer).
-BUFFER_NBYTES = 64 * 2**20
-#: Target size of one HDF5 chunk, in megabytes (NWB's recommended order of magnitude).
-CHUNK_MB = 10.0
+#: Largest HDF5 chunk, in bytes (whole frames, footprints or sample rows; NWB's recommended ~10 MB).
+CHUNK_NBYTES = 10 * 2**20
 #: Resolution of event times: the ``.isxd`` event set stores integer microseconds.
 EVENT_RESOLUTION_S = 1e-6
 
@@ -96,37 +94,71 @@ def _require_events_table() -> None:
         raise ImportError(msg) from err
 
 
+def _hdf5_chunk_shape(block_shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    """HDF5 chunk shape: a Dask block halved until it holds at most CHUNK_NBYTES.
+
+    The first axis (frames, cells, samples) is halved first, so chunks hold
+    whole frames; other axes only when one item alone is too large. Chunks so
+    cut tile the blocks (when the halvings divide evenly), so each block
+    written fills whole chunks and HDF5 never reads a chunk back to complete it.
+    """
+    shape = [max(1, n) for n in block_shape]
+    while math.prod(shape) * itemsize > CHUNK_NBYTES and max(shape) > 1:
+        axis = 0 if shape[0] > 1 else shape.index(max(shape))
+        shape[axis] = -(-shape[axis] // 2)
+    return tuple(shape)
+
+
 @functools.lru_cache(maxsize=1)
 def _dask_iterator_class() -> Any:
-    """An hdmf ``GenericDataChunkIterator`` over a Dask array (defined once pynwb is importable)."""
-    from hdmf.data_utils import GenericDataChunkIterator  # type: ignore[import-untyped,unused-ignore]
+    """An hdmf ``AbstractDataChunkIterator`` over the blocks of a Dask array (defined once hdmf is importable)."""
+    from hdmf.data_utils import AbstractDataChunkIterator, DataChunk  # type: ignore[import-untyped,unused-ignore]
 
-    class DaskChunkIterator(GenericDataChunkIterator):  # type: ignore[misc,unused-ignore]
-        """Hands hdmf one buffer of a Dask array at a time, computing only that selection."""
+    class DaskBlockIterator(AbstractDataChunkIterator):  # type: ignore[misc,unused-ignore]
+        """Hands hdmf one Dask block at a time: every source byte is read once, one block is in memory.
 
-        def __init__(self, array: Any, compute_kwargs: dict[str, Any], buffer_nbytes: int) -> None:
+        The blocks are those of the lazy reader (about 64 MiB each), so memory
+        does not grow with the size of the data set.
+        """
+
+        def __init__(self, array: Any, compute_kwargs: dict[str, Any]) -> None:
             self._array = array
             self._compute_kwargs = compute_kwargs
-            nbytes = max(1, math.prod(array.shape) * array.dtype.itemsize)
-            buffer_gb = min(buffer_nbytes, nbytes) / 1e9
-            chunk_mb = min(CHUNK_MB, buffer_gb * 1e3)
-            super().__init__(buffer_gb=buffer_gb, chunk_mb=chunk_mb, display_progress=False)
+            self._bounds = [np.cumsum((0, *c)) for c in array.chunks]
+            self._blocks = iter(np.ndindex(*array.numblocks))
+            first = tuple(int(c[0]) for c in array.chunks)
+            self._chunk_shape = _hdf5_chunk_shape(first, np.dtype(array.dtype).itemsize)
 
-        def _get_data(self, selection: tuple[slice, ...]) -> np.ndarray:
-            block = self._array[selection].compute(**self._compute_kwargs)
-            return np.ascontiguousarray(block)
+        def __iter__(self) -> Any:
+            return self
 
-        def _get_maxshape(self) -> tuple[int, ...]:
-            return tuple(int(n) for n in self._array.shape)
+        def __next__(self) -> Any:
+            index = next(self._blocks)  # StopIteration ends the write
+            selection = tuple(slice(int(b[i]), int(b[i + 1])) for b, i in zip(self._bounds, index))
+            block = self._array.blocks[index].compute(**self._compute_kwargs)
+            return DataChunk(data=np.ascontiguousarray(block), selection=selection)
 
-        def _get_dtype(self) -> np.dtype[Any]:
+        next = __next__
+
+        def recommended_chunk_shape(self) -> tuple[int, ...]:
+            return self._chunk_shape
+
+        def recommended_data_shape(self) -> tuple[int, ...]:
+            return self.maxshape
+
+        @property
+        def dtype(self) -> np.dtype[Any]:
             dtype: np.dtype[Any] = np.dtype(self._array.dtype)
             return dtype
+
+        @property
+        def maxshape(self) -> tuple[int, ...]:
+            return tuple(int(n) for n in self._array.shape)
 
         def __len__(self) -> int:  # DynamicTable columns ask for their length
             return int(self._array.shape[0])
 
-    return DaskChunkIterator
+    return DaskBlockIterator
 
 
 def _streamed(array: Any, compute_kwargs: dict[str, Any], compression: str | None) -> Any:
@@ -134,7 +166,7 @@ def _streamed(array: Any, compute_kwargs: dict[str, Any], compression: str | Non
     if 0 in array.shape:
         data: Any = np.zeros(array.shape, dtype=array.dtype)
     else:
-        data = _dask_iterator_class()(array, compute_kwargs, BUFFER_NBYTES)
+        data = _dask_iterator_class()(array, compute_kwargs)
     if compression is None:
         return data
     from hdmf.backends.hdf5.h5_utils import H5DataIO  # type: ignore[import-untyped,unused-ignore]
@@ -332,15 +364,26 @@ def _footer_note(f: IsxdFile) -> str:
     return f"Converted by isx_dask from {os.path.basename(f.path)}; its .isxd footer (JSON): {json.dumps(footer, sort_keys=True)}"
 
 
+def _stored_frames(frames: Any, valid: np.ndarray) -> Any:
+    """The frames at ``valid`` samples, as slices of contiguous runs (a boolean index would make Dask gather)."""
+    if valid.all():
+        return frames
+    import dask.array as da
+
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], valid.astype(np.int8), [0]])))
+    runs = [frames[int(a) : int(b)] for a, b in zip(edges[::2], edges[1::2])]
+    if not runs:
+        return frames[:0]
+    return runs[0] if len(runs) == 1 else da.concatenate(runs, axis=0)  # type: ignore[no-untyped-call]
+
+
 def _add_movie(b: _Builder, f: MovieFile) -> None:
     from pynwb.ophys import OnePhotonSeries  # type: ignore[import-untyped,unused-ignore]
 
     timing, spacing = f.timing, f.spacing
     rate = float(1 / timing.period.to_fraction())
     valid = timing.get_valid_samples_mask()
-    frames = f.frames
-    if not valid.all():
-        frames = frames[valid]  # only the stored frames; a boolean mask keeps the chunks known
+    frames = _stored_frames(f.frames, valid)
     rows, cols = spacing.num_pixels
     series = OnePhotonSeries(
         name=b.unique("OnePhotonSeries"),
@@ -521,8 +564,9 @@ def isxd_to_nwb(
     """Write ``.isxd`` movies, cell sets and event sets of one session into one NWB file.
 
     Movie frames, footprints and traces are streamed from the lazy Dask arrays
-    of :func:`isx_dask.open_isxd` into the HDF5 file a buffer at a time (64 MiB),
-    so no input is ever held in memory whole. See the module docstring for the
+    of :func:`isx_dask.open_isxd` into the HDF5 file one Dask block (about
+    64 MiB) at a time, each source byte read once, so no input is ever held in
+    memory whole and memory does not grow with the file size. See the module docstring for the
     NWB type each ``.isxd`` type becomes. The file is written into a temporary
     sibling (``<name>.<uuid>.partial``) and renamed to ``nwb_path`` only once
     complete: a failure leaves no file at ``nwb_path`` and never replaces one.

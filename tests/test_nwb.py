@@ -127,28 +127,38 @@ def test_regular_movie_gets_rate_and_starting_time(isx, tmp_path):
         np.testing.assert_allclose(series.imaging_plane.grid_spacing[:], [2e-6, 2e-6], rtol=1e-6)
 
 
-def test_movie_is_streamed_in_buffers(session, tmp_path, monkeypatch):
-    """Each write step computes at most BUFFER_NBYTES of frames, never the whole movie."""
+def test_movie_is_streamed_block_by_block(session, tmp_path, monkeypatch):
+    """Each write step computes one Dask block of the reader's frames, never the whole movie."""
     frame_nbytes = 6 * 5 * 2
-    monkeypatch.setattr(nwb_module, "BUFFER_NBYTES", 2 * frame_nbytes)
+    # the reader's blocks, made 2 frames long so that this tiny movie has several
+    frames_property = xd.MovieFile.frames
+    monkeypatch.setattr(xd.MovieFile, "frames", property(lambda self: frames_property.fget(self).rechunk((2, -1, -1))))
     cls = nwb_module._dask_iterator_class()
-    seen: list[int] = []
-    original = cls._get_data
+    seen: list[tuple[slice, ...]] = []
+    original = cls.__next__
 
-    def spy(self, selection):
-        block = original(self, selection)
-        seen.append(block.nbytes)
-        return block
+    def spy(self):
+        chunk = original(self)
+        seen.append(chunk.selection)
+        assert chunk.data.nbytes <= 2 * frame_nbytes
+        return chunk
 
-    monkeypatch.setattr(cls, "_get_data", spy)
+    monkeypatch.setattr(cls, "__next__", spy)
     isxd_to_nwb(session["movie"], tmp_path / "m.nwb")
-    assert len(seen) >= 4  # 8 stored frames in blocks of at most 2
-    assert max(seen) <= 2 * frame_nbytes
-    assert sum(seen) == len(VALID) * frame_nbytes
+    # stored runs 0-2, 4-5, 8-9, 11 cut by the 2-frame blocks: 0-1, 2, 4-5, 8-9, 11
+    assert [s[0] for s in seen] == [slice(0, 2), slice(2, 3), slice(3, 5), slice(5, 7), slice(7, 8)]
     with NWBHDF5IO(str(tmp_path / "m.nwb"), "r") as io:
-        stored = io.read().acquisition["OnePhotonSeries"].data[:]
-    expected = xd.open_isxd(session["movie"]).frames.compute()[VALID]
-    np.testing.assert_array_equal(stored, expected.transpose(0, 2, 1))
+        stored = io.read().acquisition["OnePhotonSeries"].data
+        assert stored.chunks == (2, 5, 6)
+        expected = xd.open_isxd(session["movie"]).frames.compute()[VALID]
+        np.testing.assert_array_equal(stored[:], expected.transpose(0, 2, 1))
+
+
+def test_hdf5_chunks_tile_the_blocks():
+    assert nwb_module._hdf5_chunk_shape((128, 512, 512), 2) == (16, 512, 512)  # 8 MiB, 8 per block
+    assert nwb_module._hdf5_chunk_shape((100_000, 167), 4) == (12_500, 167)
+    assert nwb_module._hdf5_chunk_shape((3, 5, 6), 4) == (3, 5, 6)
+    assert nwb_module._hdf5_chunk_shape((1, 4096, 4096), 4) == (1, 1024, 2048)  # a frame larger than a chunk
 
 
 # -- cell sets ---------------------------------------------------------------------------------
