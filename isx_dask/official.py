@@ -411,7 +411,8 @@ def _to_float(value: int, path: str) -> float:
     try:
         return float(value)
     except OverflowError:
-        msg = f"{path} = {value} is beyond the range of a double; the official reader cannot read it"
+        digits = len(str(abs(value)))
+        msg = f"{path} is an integer of {digits} digits, beyond the range of a double; the official reader cannot read it"
         raise ValueError(msg) from None
 
 
