@@ -99,3 +99,20 @@ def test_float_to_uint16_only_where_every_value_survives(isx: Any, tmp_path: Pat
     official, got = official_frames(isx, tmp_path / "m.isxd")
     assert official.data_type == np.uint16
     np.testing.assert_array_equal(got, movie.astype(np.uint16))
+
+
+def test_metadata_from_puts_valid_frames_back_in_their_slots(isx: Any, tmp_path: Path) -> None:
+    """CaImAn reads only the valid frames of an .isxd movie; metadata_from restores period, start and dropped frames."""
+    movie = movie_data(seed=2)  # T = 13 valid frames of a 15-sample recording with frames 3 and 10 dropped
+    timing_in = isx.Timing(num_samples=T + 2, period=isx.Duration.from_msecs(50), dropped=[3, 10])
+    original = isx.Movie.write(str(tmp_path / "orig.isxd"), timing_in, isx.Spacing(num_pixels=(ROWS, COLS)), np.float32)
+    valid = [i for i in range(T + 2) if i not in (3, 10)]
+    for k, i in enumerate(valid):
+        original.set_frame_data(i, movie[k])
+    original.flush()
+    del original
+    src = write_caiman_mmap(tmp_path, movie, "F")
+    caiman_mmap_to_isxd(src, tmp_path / "m.isxd", metadata_from=tmp_path / "orig.isxd")
+    official, got = official_frames(isx, tmp_path / "m.isxd")
+    assert_timing_equal(xd.Timing(num_samples=T + 2, period=xd.Duration(50, 1000), dropped=(3, 10)), official.timing)
+    np.testing.assert_array_equal(got[valid], movie)

@@ -208,3 +208,36 @@ def test_missing_tifffile_names_the_extra(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "tifffile", None)
     with pytest.raises(ImportError, match=r"isx_dask\[tiff\]"):
         tiff_to_isxd(tmp_path / "s.tif", tmp_path / "m.isxd", period=1, pixel_size=1)
+
+
+@pytest.mark.parametrize("write_invalid_frames", [False, True])
+def test_metadata_from_restores_what_the_official_export_drops(isx: Any, tmp_path: Path, write_invalid_frames: bool) -> None:
+    """The official export_movie_to_tiff writes no timing; metadata_from puts period and dropped frames back."""
+    frames = stack(np.uint16, num=10, seed=9)
+    timing_in = isx.Timing(num_samples=10, period=isx.Duration.from_msecs(40), dropped=[4, 8])
+    original = isx.Movie.write(str(tmp_path / "orig.isxd"), timing_in, isx.Spacing(num_pixels=(16, 20)), np.uint16)
+    for i in (0, 1, 2, 3, 5, 6, 7, 9):
+        original.set_frame_data(i, frames[i])
+    original.flush()
+    del original
+    isx.export_movie_to_tiff(str(tmp_path / "orig.isxd"), str(tmp_path / "export.tif"), write_invalid_frames=write_invalid_frames)
+    with pytest.raises(ValueError, match="period"):
+        tiff_to_isxd(tmp_path / "export.tif", tmp_path / "m.isxd")
+    tiff_to_isxd(tmp_path / "export.tif", tmp_path / "m.isxd", metadata_from=tmp_path / "orig.isxd")
+    movie, got = official_frames(isx, tmp_path / "m.isxd")
+    np.testing.assert_array_equal(got, frames[[0, 1, 2, 3, 5, 6, 7, 9]])
+    assert_timing_equal(xd.Timing(num_samples=10, period=xd.Duration(40, 1000), dropped=(4, 8)), movie.timing)
+    assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=3), movie.spacing)
+
+
+def test_metadata_from_of_another_length_is_refused(isx: Any, tmp_path: Path) -> None:
+    timing_in = isx.Timing(num_samples=3, period=isx.Duration.from_msecs(40))
+    original = isx.Movie.write(str(tmp_path / "orig.isxd"), timing_in, isx.Spacing(num_pixels=(16, 20)), np.uint16)
+    for i in range(3):
+        original.set_frame_data(i, np.zeros((16, 20), np.uint16))
+    original.flush()
+    del original
+    tifffile.imwrite(tmp_path / "s.tif", stack(np.uint16, num=5), photometric="minisblack")
+    with pytest.raises(ValueError, match="metadata_from"):
+        tiff_to_isxd(tmp_path / "s.tif", tmp_path / "m.isxd", metadata_from=tmp_path / "orig.isxd")
+    assert not (tmp_path / "m.isxd").exists()

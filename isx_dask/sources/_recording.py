@@ -35,9 +35,13 @@ __all__ = [
     "as_pixel_size",
     "exact",
     "frames_per_chunk",
+    "MetadataFrom",
+    "apply_metadata_from",
     "import_optional",
     "length_to_microns",
     "make_timing",
+    "place_frames",
+    "read_metadata_from",
     "time_to_seconds",
     "write_recording",
 ]
@@ -178,9 +182,96 @@ def frames_per_chunk(shape: tuple[int, int, int], dtype: Any) -> int:
     return max(1, int(chunks[0][0])) if shape[0] else 1
 
 
+def place_frames(saved: Any, slots: Any, num_samples: int) -> Any:
+    """The Dask array ``saved`` spread over ``num_samples`` time slots: frame k at ``slots[k]``, zeros elsewhere.
+
+    ``slots`` is ascending. The zeros stand for frames that are not stored
+    (dropped, cropped or blank); the writer leaves them out.
+    """
+    import dask.array as da
+
+    slots = [int(s) for s in slots]
+    if len(slots) != saved.shape[0] or any(b <= a for a, b in zip(slots, slots[1:])) or (slots and not 0 <= slots[0] <= slots[-1] < num_samples):
+        msg = f"slots must be {saved.shape[0]} ascending indices below {num_samples}"
+        raise ValueError(msg)
+    if slots == list(range(num_samples)):
+        return saved
+    frame = tuple(saved.shape[1:])
+
+    def zeros(count: int) -> Any:
+        return da.zeros((count, *frame), dtype=saved.dtype, chunks=(count, *frame))
+
+    parts = []
+    run_start, previous = 0, -1
+    for k, slot in enumerate(slots):
+        if slot != previous + 1:
+            if k > run_start:
+                parts.append(saved[run_start:k])
+            parts.append(zeros(slot - previous - 1))
+            run_start = k
+        previous = slot
+    if len(slots) > run_start:
+        parts.append(saved[run_start:])
+    if previous < num_samples - 1:
+        parts.append(zeros(num_samples - 1 - previous))
+    return da.concatenate(parts, axis=0)  # type: ignore[no-untyped-call]
+
+
 def make_timing(num_samples: int, period: Duration, start: Time | None, dropped: Any = ()) -> Timing:
     """Timing of a converted recording (start at the epoch when the source has none)."""
     return Timing(num_samples=num_samples, period=period, start=start if start is not None else Time(), dropped=tuple(dropped))
+
+
+@dataclass(frozen=True)
+class MetadataFrom:
+    """What an existing ``.isxd`` movie given as ``metadata_from`` supplies to a conversion."""
+
+    path: str
+    timing: Timing
+    spacing: Spacing
+    extra_properties: Any
+
+
+def read_metadata_from(metadata_from: PathLike | None) -> MetadataFrom | None:
+    """The timing, spacing and extra properties of the ``.isxd`` movie ``metadata_from`` (None if not given)."""
+    if metadata_from is None:
+        return None
+    from ..readers import MovieFile, open_isxd
+
+    source = open_isxd(metadata_from)
+    if not isinstance(source, MovieFile):
+        msg = f"metadata_from must be an .isxd movie, got a {type(source).__name__} ({os.fspath(metadata_from)!r})"
+        raise ValueError(msg)
+    return MetadataFrom(os.fspath(metadata_from), source.timing, source.spacing, source.extra_properties)
+
+
+def apply_metadata_from(recording: Recording, source: MetadataFrom | None, extra_properties: Any) -> Recording:
+    """``recording`` with the invalid frames, and (unless ``extra_properties`` is given) the extra properties, of ``source``.
+
+    The recording's frames are either all of the source's samples, or only its
+    valid ones (as exported by tools that skip dropped, cropped and blank
+    frames), which are then put back at their time slots.
+    """
+    extra = recording.extra_properties if extra_properties is None else extra_properties
+    if source is None:
+        return Recording(recording.frames, recording.timing, recording.spacing, extra, recording.name)
+    if extra_properties is None and source.extra_properties is not None:
+        extra = source.extra_properties
+    src, frames = source.timing, recording.frames
+    count = int(frames.shape[0])
+    if count == src.num_samples:
+        pass
+    elif count == src.num_valid_samples:
+        frames = place_frames(frames, src.get_valid_samples(), src.num_samples)
+    else:
+        msg = (
+            f"{recording.name!r} has {count} frames, but metadata_from {source.path!r} has {src.num_samples} samples "
+            f"({src.num_valid_samples} valid); its timing applies only to a movie of either length "
+            f"(pass period=, pixel_size= and start= instead)"
+        )
+        raise ValueError(msg)
+    timing = Timing(src.num_samples, recording.timing.period, recording.timing.start, src.dropped, src.cropped, src.blank)
+    return Recording(frames, timing, recording.spacing, extra, recording.name)
 
 
 def write_recording(

@@ -26,10 +26,12 @@ from ._recording import (
     Recording,
     Reserve,
     WriteMethod,
+    apply_metadata_from,
     as_duration,
     as_pixel_size,
     frames_per_chunk,
     make_timing,
+    read_metadata_from,
     write_recording,
 )
 
@@ -124,10 +126,10 @@ def read_caiman_mmap(
         )
         raise IsxdFormatError(msg)
     if period is None:
-        msg = "period is required: a CaImAn .mmap does not store its frame interval; pass period= (seconds, a Fraction or a Duration)"
+        msg = "period is required: a CaImAn .mmap does not store its frame interval; pass period= (seconds, a Fraction or a Duration) or metadata_from="
         raise ValueError(msg)
     if pixel_size is None:
-        msg = "pixel_size is required: a CaImAn .mmap does not store its pixel size; pass pixel_size= in microns"
+        msg = "pixel_size is required: a CaImAn .mmap does not store its pixel size; pass pixel_size= in microns or metadata_from="
         raise ValueError(msg)
     source = _MmapFrames(path, d1, d2, num_frames, order)
     step = frames_per_chunk((num_frames, d1, d2), np.float32)
@@ -147,16 +149,18 @@ def read_caiman_mmap(
 
 @overload
 def caiman_mmap_to_isxd(
-    mmap_path: PathLike, path: PathLike, *, period: Any, pixel_size: Any, start: Time | None = ...,
-    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., overwrite: bool = ...,
+    mmap_path: PathLike, path: PathLike, *, period: Any = ..., pixel_size: Any = ..., start: Time | None = ...,
+    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
+    overwrite: bool = ...,
     compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ...,
     reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
 ) -> None: ...
 @overload
 def caiman_mmap_to_isxd(
-    mmap_path: PathLike, path: PathLike, *, period: Any, pixel_size: Any, start: Time | None = ...,
-    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., overwrite: bool = ...,
+    mmap_path: PathLike, path: PathLike, *, period: Any = ..., pixel_size: Any = ..., start: Time | None = ...,
+    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
+    overwrite: bool = ...,
     compute: Literal[False], fsync: bool = ..., resume: bool = ...,
     reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
@@ -165,12 +169,13 @@ def caiman_mmap_to_isxd(
     mmap_path: PathLike,
     path: PathLike,
     *,
-    period: Any,
-    pixel_size: Any,
+    period: Any = None,
+    pixel_size: Any = None,
     start: Time | None = None,
     dtype: Any = None,
     casting: str = DEFAULT_CASTING,
     extra_properties: Any = None,
+    metadata_from: PathLike | None = None,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
@@ -189,15 +194,26 @@ def caiman_mmap_to_isxd(
     path : str or os.PathLike
         Output ``.isxd`` file.
     period : float, fractions.Fraction or Duration
-        Time between frames in seconds (the file does not store it).
+        Time between frames in seconds (the file does not store it). Required
+        unless ``metadata_from`` is given.
     pixel_size : number or (number, number)
-        Pixel (height, width) in microns (the file does not store it).
+        Pixel (height, width) in microns (the file does not store it). Required
+        unless ``metadata_from`` is given.
     start : Time, optional
         Time of the first frame; the epoch if not given.
     dtype : {numpy.float32, numpy.uint16, numpy.uint8}, optional
         Store as this type; under the default ``casting='same_value'`` only
         if every value survives (checked as the chunks are written).
-    casting, extra_properties, overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
+    casting : str, default 'same_value'
+        As in :func:`isx_dask.write_movie`.
+    extra_properties : JSON-serialisable, optional
+        The footer's ``extraProperties``; defaults to those of ``metadata_from``.
+    metadata_from : str or os.PathLike, optional
+        The ``.isxd`` movie CaImAn read (for example before motion correction):
+        its period, pixel size and start are used where not given, and its
+        dropped, cropped and blank frames are kept (the ``.mmap`` holds either
+        all of its samples or only its valid ones).
+    overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
         As in :func:`isx_dask.write_movie`.
 
     Returns
@@ -224,9 +240,13 @@ def caiman_mmap_to_isxd(
     >>> caiman_mmap_to_isxd("Yr_d1_512_d2_512_d3_1_order_F_frames_1000_.mmap", "mc.isxd",
     ...                     period=Fraction(1, 20), pixel_size=1.2)  # doctest: +SKIP
     """
+    origin = read_metadata_from(metadata_from)
+    if origin is not None:
+        period = origin.timing.period if period is None else period
+        pixel_size = origin.spacing.pixel_size if pixel_size is None else pixel_size
+        start = origin.timing.start if start is None else start
     recording = read_caiman_mmap(mmap_path, period=period, pixel_size=pixel_size, start=start)
-    if extra_properties is not None:
-        recording = Recording(recording.frames, recording.timing, recording.spacing, extra_properties, recording.name)
+    recording = apply_metadata_from(recording, origin, extra_properties)
     return write_recording(
         recording, path, dtype=dtype, casting=casting, overwrite=overwrite, compute=compute, fsync=fsync,
         resume=resume, reserve=reserve, write_method=write_method, compute_kwargs=compute_kwargs,

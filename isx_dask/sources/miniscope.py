@@ -40,6 +40,7 @@ from ._recording import (
     frames_per_chunk,
     import_optional,
     make_timing,
+    place_frames,
     write_recording,
 )
 
@@ -329,18 +330,7 @@ def read_miniscope(
             task = delayed(_decode_run, pure=True)(avi.path, first, stop, rows, cols)
             pieces.append(da.from_delayed(task, shape=(stop - first, rows, cols), dtype=np.uint8))  # type: ignore[no-untyped-call]
     saved_frames = da.concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]  # type: ignore[no-untyped-call]
-    frames = saved_frames
-    if dropped:
-        parts = []
-        k = 0
-        for i, slot in enumerate(slots):
-            if i and slot != slots[i - 1] + 1:
-                gap = slot - slots[i - 1] - 1
-                parts.append(saved_frames[k:i])
-                parts.append(da.zeros((gap, rows, cols), dtype=np.uint8, chunks=(gap, rows, cols)))
-                k = i
-        parts.append(saved_frames[k:])
-        frames = da.concatenate(parts, axis=0)  # type: ignore[no-untyped-call]
+    frames = place_frames(saved_frames, slots, num_samples)
 
     extra: dict[str, Any] = {"source": {"format": "UCLA Miniscope", "files": names, "dropped_from": "timeStamps.csv gaps > 1.5 periods"}}
     if device is not None:

@@ -22,10 +22,11 @@ from ..layout import IsxdFormatError
 from ..metadata import Duration, Spacing, Time
 from ._recording import (
     DEFAULT_CASTING,
-    Reserve,
-    WriteMethod,
     PathLike,
     Recording,
+    Reserve,
+    WriteMethod,
+    apply_metadata_from,
     as_duration,
     as_pixel_size,
     exact,
@@ -33,6 +34,7 @@ from ._recording import (
     import_optional,
     length_to_microns,
     make_timing,
+    read_metadata_from,
     time_to_seconds,
     write_recording,
 )
@@ -376,7 +378,7 @@ def read_tiff(
 def tiff_to_isxd(
     source: PathLike | Sequence[PathLike], path: PathLike, *, period: Any = ..., pixel_size: Any = ...,
     start: Time | None = ..., series: int = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ...,
+    metadata_from: PathLike | None = ..., overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ...,
     reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
 ) -> None: ...
@@ -384,7 +386,7 @@ def tiff_to_isxd(
 def tiff_to_isxd(
     source: PathLike | Sequence[PathLike], path: PathLike, *, period: Any = ..., pixel_size: Any = ...,
     start: Time | None = ..., series: int = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., resume: bool = ...,
+    metadata_from: PathLike | None = ..., overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., resume: bool = ...,
     reserve: Reserve = ..., write_method: WriteMethod = ...,
     compute_kwargs: dict[str, Any] | None = ...,
 ) -> Delayed: ...
@@ -399,6 +401,7 @@ def tiff_to_isxd(
     dtype: Any = None,
     casting: str = DEFAULT_CASTING,
     extra_properties: Any = None,
+    metadata_from: PathLike | None = None,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
@@ -435,7 +438,14 @@ def tiff_to_isxd(
         As in :func:`isx_dask.write_movie`: by default a conversion to
         ``dtype`` happens only if every value survives.
     extra_properties : JSON-serialisable, optional
-        The footer's ``extraProperties``; defaults to where the metadata came from.
+        The footer's ``extraProperties``; defaults to those of ``metadata_from``,
+        else to where the metadata came from.
+    metadata_from : str or os.PathLike, optional
+        An ``.isxd`` movie (for example the one the TIFF was exported from)
+        whose period, pixel size and start are used where the arguments above
+        are not given, in preference to the TIFF's own, and whose dropped,
+        cropped and blank frames the output keeps: the TIFF holds either all
+        of its samples or only its valid ones.
     overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
         As in :func:`isx_dask.write_movie`.
 
@@ -457,7 +467,8 @@ def tiff_to_isxd(
     TypeError
         A pixel type an ``.isxd`` movie cannot store, without ``dtype=``.
     IsxdFormatError
-        A file that is not a readable TIFF.
+        A file that is not a readable TIFF, or a ``metadata_from`` that is not
+        a committed ``.isxd`` file.
 
     See Also
     --------
@@ -468,9 +479,13 @@ def tiff_to_isxd(
     >>> tiff_to_isxd("stack.ome.tif", "movie.isxd")  # doctest: +SKIP
     >>> tiff_to_isxd(["part1.tif", "part2.tif"], "movie.isxd", period=Fraction(1, 20), pixel_size=2.5)  # doctest: +SKIP
     """
+    origin = read_metadata_from(metadata_from)
+    if origin is not None:
+        period = origin.timing.period if period is None else period
+        pixel_size = origin.spacing.pixel_size if pixel_size is None else pixel_size
+        start = origin.timing.start if start is None else start
     recording = read_tiff(source, period=period, pixel_size=pixel_size, start=start, series=series)
-    if extra_properties is not None:
-        recording = Recording(recording.frames, recording.timing, recording.spacing, extra_properties, recording.name)
+    recording = apply_metadata_from(recording, origin, extra_properties)
     return write_recording(
         recording, path, dtype=dtype, casting=casting, overwrite=overwrite, compute=compute, fsync=fsync,
         resume=resume, reserve=reserve, write_method=write_method, compute_kwargs=compute_kwargs,
