@@ -26,7 +26,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterator, Sequence, TextIO
+from typing import Any, Callable, Collection, Iterator, Sequence, TextIO
 
 from dask.callbacks import Callback
 
@@ -452,9 +452,14 @@ def _check_options(kind: SourceKind, func: Callable[..., Any], given: dict[str, 
             raise UsageError(f"{kind.name} sources need {option}: their files do not record it")
 
 
-def _with_options(message: str) -> str:
-    """``message``, plus the command-line spelling of the keywords it names (``period=`` is ``--period``)."""
-    named = [option for key, option in _OPTIONS.items() if f"{key}=" in message and option not in message]
+def _with_options(message: str, params: Collection[str]) -> str:
+    """``message``, plus the command-line spelling of the converter keywords it names (``period=`` is ``--period``)."""
+    spelled = {f"{key}=": option for key, option in _OPTIONS.items() if key in params}
+    if "period" in params:
+        spelled["timing="] = "--period"
+    if "pixel_size" in params:
+        spelled["spacing="] = "--pixel-size"
+    named = sorted({option for text, option in spelled.items() if text in message and option not in message})
     return message + (f" [on the command line: {', '.join(named)}]" if named else "")
 
 
@@ -484,13 +489,18 @@ def _convert(args: argparse.Namespace) -> int:
     given = _given_options(args)
     func = _load(kind)
     _check_options(kind, func, given)
+    params = inspect.signature(func).parameters
     start = time.perf_counter()
     label = f"{os.path.basename(args.dst.rstrip('/')) or args.dst}"
     try:
-        with _computing(args.scheduler, not args.no_progress, label):
+        with warnings.catch_warnings(), _computing(args.scheduler, not args.no_progress, label):
+            warnings.showwarning = functools.partial(_show_warning, "convert", hint=functools.partial(_with_options, params=params))
             func(args.src, args.dst, **given)
-    except (ValueError, TypeError) as err:
-        raise type(err)(_with_options(str(err))) from err
+    except (ValueError, TypeError, FileExistsError) as err:
+        message = _with_options(str(err), params)
+        if message == str(err):
+            raise
+        raise (FileExistsError(message) if isinstance(err, FileExistsError) else UsageError(message)) from err
     written = args.dst + (f" and {args.events}" if args.events else "")
     print(f"Converted {args.src} ({kind.name}) -> {written} in {time.perf_counter() - start:.2f} s")
     return 0
@@ -735,9 +745,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _show_warning(command: str, message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+def _show_warning(command: str, message: Warning | str, category: type[Warning], *args: Any,
+                  hint: Callable[[str], str] | None = None, **kwargs: Any) -> None:
     """A warning as one line on stderr: ``isx-dask COMMAND: warning: ...``."""
-    print(f"isx-dask {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    text = " ".join(str(message).split())
+    print(f"isx-dask {command}: warning: {hint(text) if hint is not None else text}", file=sys.stderr)
 
 
 def _one_line(err: BaseException) -> str:
