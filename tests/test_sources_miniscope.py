@@ -180,3 +180,24 @@ def test_missing_av_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "av", None)
     with pytest.raises(ImportError, match=r"isx_dask\[miniscope\]"):
         miniscope_to_isxd(tmp_path, tmp_path / "m.isxd", pixel_size=1)
+
+
+def test_broken_avi_and_missing_pixel_size(tmp_path: Path) -> None:
+    folder = make_recording(tmp_path / "r", grey_frames(4), list(range(4)), per_file=2)
+    with pytest.raises(ValueError, match="pixel_size"):
+        miniscope_to_isxd(folder, tmp_path / "m.isxd", pixel_size=None)
+    (folder / "1.avi").write_bytes(b"RIFF\x10\x00\x00\x00AVI LIST" + bytes(64))
+    with pytest.raises(xd.IsxdFormatError, match="1.avi"):
+        miniscope_to_isxd(folder, tmp_path / "m.isxd", pixel_size=1)
+    assert not (tmp_path / "m.isxd").exists()
+
+
+def test_truncated_avi_fails_the_write_and_leaves_no_file(tmp_path: Path) -> None:
+    folder = make_recording(tmp_path / "r", grey_frames(8), list(range(8)), per_file=4)
+    data = (folder / "1.avi").read_bytes()
+    (folder / "1.avi").write_bytes(data[: len(data) * 2 // 3])  # header still says 4 frames
+    before = directory_state(tmp_path)
+    with pytest.raises(xd.IsxdFormatError, match="1.avi"):
+        miniscope_to_isxd(folder, tmp_path / "m.isxd", pixel_size=1)
+    after = directory_state(tmp_path)
+    assert after == before

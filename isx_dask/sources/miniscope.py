@@ -87,9 +87,13 @@ def _decode_run(path: str, first: int, stop: int, rows: int, cols: int) -> np.nd
     av = _av()
     out = np.empty((stop - first, rows, cols), dtype=np.uint8)
     try:
-        n = _decode_into(av, path, first, out, seek=first > 0)
-    except _SeekMissed:
-        n = _decode_into(av, path, first, out, seek=False)
+        try:
+            n = _decode_into(av, path, first, out, seek=first > 0)
+        except _SeekMissed:
+            n = _decode_into(av, path, first, out, seek=False)
+    except av.error.FFmpegError as err:
+        msg = f"AVI file {path!r} cannot be decoded at frames {first}:{stop}: {err}"
+        raise IsxdFormatError(msg) from None
     if n != len(out):
         msg = f"AVI file {path!r} ended after {first + n} frames; frames {first}:{stop} were expected"
         raise IsxdFormatError(msg)
@@ -128,8 +132,8 @@ def _decode_into(av: Any, path: str, first: int, out: np.ndarray, *, seek: bool)
         return n
 
 
-def _count_frames(av: Any, path: str) -> tuple[int, int, int]:
-    """``(frames, rows, cols)`` of one AVI file: the header's count, checked by counting packets if absent."""
+def _count_frames(av: Any, path: str, *, header: bool = True) -> tuple[int, int, int]:
+    """``(frames, rows, cols)`` of one AVI file: the header's count, or (``header=False`` or none) its packets counted."""
     try:
         container = av.open(path)
     except av.error.FFmpegError as err:
@@ -141,9 +145,13 @@ def _count_frames(av: Any, path: str) -> tuple[int, int, int]:
             raise IsxdFormatError(msg)
         stream = container.streams.video[0]
         rows, cols = stream.codec_context.height, stream.codec_context.width
-        frames = int(stream.frames or 0)
+        frames = int(stream.frames or 0) if header else 0
         if frames <= 0:
-            frames = sum(1 for packet in container.demux(stream) if packet.size)
+            try:
+                frames = sum(1 for packet in container.demux(stream) if packet.size)
+            except av.error.FFmpegError as err:
+                msg = f"AVI file {path!r} cannot be read: {err}"
+                raise IsxdFormatError(msg) from None
     return frames, rows, cols
 
 
@@ -260,6 +268,9 @@ def read_miniscope(
     from dask.delayed import delayed
 
     av = _av()
+    if pixel_size is None:
+        msg = "pixel_size is required: a Miniscope recording does not store it; pass pixel_size= in microns"
+        raise ValueError(msg)
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         msg = f"folder {folder!r} does not exist or is not a directory"
@@ -282,6 +293,9 @@ def read_miniscope(
         avis.append(_Avi(path, count))
     rows, cols = shape if shape is not None else (0, 0)
     num_saved = sum(a.frames for a in avis)
+    if num_saved != len(times):  # a header may be wrong: count the packets themselves
+        avis = [_Avi(a.path, _count_frames(av, a.path, header=False)[0]) for a in avis]
+        num_saved = sum(a.frames for a in avis)
     if num_saved != len(times):
         msg = f"folder {folder!r}: the AVI files hold {num_saved} frames but timeStamps.csv lists {len(times)}; they must match"
         raise IsxdFormatError(msg)
