@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, Iterator, NamedTuple
 
 import numpy as np
 
@@ -161,11 +161,18 @@ def _readinto_at(f: IO[bytes], buf: memoryview, offset: int) -> int:
 
 
 def read_array(
-    path: str, layout: ArrayLayout, region: tuple[slice, ...], identity: FileIdentity | None = None
+    path: str,
+    layout: ArrayLayout,
+    region: tuple[slice, ...],
+    identity: FileIdentity | None = None,
+    *,
+    file: IO[bytes] | None = None,
 ) -> np.ndarray:
     """Read ``region`` of an array stored at ``layout`` in ``path`` (positional reads, no mapping).
 
-    With ``identity``, the file is checked to be the one the reader opened.
+    With ``identity``, the file is checked to be the one the reader opened. With
+    ``file`` (an open binary file of ``path``, already checked), that file is read
+    and no new one is opened.
 
     Raises
     ------
@@ -181,14 +188,21 @@ def read_array(
     if num_runs == 0:
         return out
     buf = memoryview(out.reshape(-1)).cast("B")  # type: ignore[arg-type]
-    with open(path, "rb", buffering=0) as f:
-        check_identity(path, f, identity)
-        for k, offset in enumerate(offsets):
-            part = buf[k * run_nbytes : (k + 1) * run_nbytes]
-            if _readinto_at(f, part, offset) != run_nbytes:
-                msg = f"{path!r} ends before byte {offset + run_nbytes}: the data section is truncated"
-                raise IsxdFormatError(msg)
+    if file is None:
+        with open(path, "rb", buffering=0) as f:
+            check_identity(path, f, identity)
+            _read_runs(f, path, buf, run_nbytes, offsets)
+    else:
+        _read_runs(file, path, buf, run_nbytes, offsets)
     return out
+
+
+def _read_runs(f: IO[bytes], path: str, buf: memoryview, run_nbytes: int, offsets: Iterator[int]) -> None:
+    for k, offset in enumerate(offsets):
+        part = buf[k * run_nbytes : (k + 1) * run_nbytes]
+        if _readinto_at(f, part, offset) != run_nbytes:
+            msg = f"{path!r} ends before byte {offset + run_nbytes}: the data section is truncated"
+            raise IsxdFormatError(msg)
 
 
 class LayoutArray:

@@ -22,7 +22,7 @@ from ..layout import ArrayLayout, IsxdFormatError
 from ..layout.fields import invalid_intervals
 from ..layout.movie import MovieLayout, parse_movie_footer, stored_indices_of, valid_runs
 from ..metadata import Duration, Timing
-from ._file import FileIdentity, IsxdFile, default_chunks, describe_period, describe_pixel_size, read_array
+from ._file import FileIdentity, IsxdFile, check_identity, default_chunks, describe_period, describe_pixel_size, read_array
 
 __all__ = ["NO_FRAME_TIMESTAMPS", "MovieFile"]
 
@@ -95,14 +95,20 @@ class _StoredFrames:
         out = np.zeros(shape, dtype=self.dtype)
         frames = self.layout.frames()
         if step == 1:  # what Dask asks for: read each run of stored frames at once
-            for first, end, stored in valid_runs(self.invalid, start, stop):
-                region = (slice(stored, stored + end - first), rows, cols)
-                out[first - start : end - start] = read_array(self.path, frames, region, self.identity)
+            runs = [
+                (first - start, end - start, slice(stored, stored + end - first))
+                for first, end, stored in valid_runs(self.invalid, start, stop)
+            ]
+        else:
+            times = np.arange(start, stop, step, dtype=np.int64)
+            stored = stored_indices_of(self.invalid, times).tolist()
+            runs = [(k, k + 1, slice(i, i + 1)) for k, i in enumerate(stored) if i >= 0]
+        if not runs:
             return out
-        times = np.arange(start, stop, step, dtype=np.int64)
-        for k, index in enumerate(stored_indices_of(self.invalid, times).tolist()):
-            if index >= 0:
-                out[k] = read_array(self.path, frames, (slice(index, index + 1), rows, cols), self.identity)[0]
+        with open(self.path, "rb", buffering=0) as f:
+            check_identity(self.path, f, self.identity)
+            for a, b, stored_slice in runs:
+                out[a:b] = read_array(self.path, frames, (stored_slice, rows, cols), file=f)
         return out
 
 
