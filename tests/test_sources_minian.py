@@ -79,3 +79,10 @@ def test_no_frame_rate_and_mismatched_units_are_clear_errors(tmp_path):
     with pytest.raises(IsxdFormatError, match="'A'"):
         minian_to_isxd(tmp_path, tmp_path / "cells.isxd", frame_rate=20)
     assert not (tmp_path / "cells.isxd").exists()
+
+
+def test_crop_outside_the_movie_frame_is_refused(tmp_path):
+    make_minian(tmp_path / "minian", rows=3, cols=4, frames=12, top=3, left=2)  # rows 3..5 of a 5-row movie
+    with pytest.raises(ValueError, match=r"at offset \(3, 2\).*spacing="):
+        minian_to_isxd(tmp_path / "minian", tmp_path / "cells.isxd", metadata_from=GOLDEN / "movie_u16.isxd")
+    assert not (tmp_path / "cells.isxd").exists()
