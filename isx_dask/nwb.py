@@ -525,10 +525,30 @@ def _classify(f: IsxdFile, frame_headers: str) -> str:
     raise NotImplementedError(msg)
 
 
-def _publish(partial: str, path: str, overwrite: bool) -> None:
-    """Flush ``partial`` to disk and give it the name ``path`` (never replacing a file unless ``overwrite``)."""
-    with open(partial, "rb+") as fh:
-        os.fsync(fh.fileno())
+def _fsync_directory(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # Windows cannot open a directory; its renames need no directory fsync
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _publish(partial: str, path: str, overwrite: bool, fsync: bool) -> None:
+    """Give ``partial`` the name ``path`` (never replacing a file unless ``overwrite``), durably with ``fsync``."""
+    if fsync:
+        with open(partial, "rb+") as fh:
+            os.fsync(fh.fileno())
+    _rename(partial, path, overwrite)
+    if fsync:
+        _fsync_directory(os.path.dirname(os.path.abspath(path)))
+
+
+def _rename(partial: str, path: str, overwrite: bool) -> None:
     if overwrite:
         os.replace(partial, path)
         return
@@ -559,6 +579,7 @@ def isxd_to_nwb(
     frame_headers: Literal["refuse", "drop"] = "refuse",
     compression: Literal["gzip", "lzf"] | None = None,
     overwrite: bool = False,
+    fsync: bool = True,
     compute_kwargs: dict[str, Any] | None = None,
 ) -> str:
     """Write ``.isxd`` movies, cell sets and event sets of one session into one NWB file.
@@ -594,12 +615,17 @@ def isxd_to_nwb(
         ``ImagingPlane`` excitation wavelength in nm (not recorded in ``.isxd``).
     frame_headers : {'refuse', 'drop'}, default 'refuse'
         What to do with a movie whose frames carry sensor headers and footers
-        (raw nVista files): refuse it, or convert the frames without them.
+        (raw nVista files): refuse it, or convert the frames without them. The
+        timing written is the footer's; the official reader instead derives
+        such a movie's period from the headers' TSC timestamps.
     compression : {'gzip', 'lzf'} or None, default None
         Lossless HDF5 compression of the streamed datasets.
     overwrite : bool, default False
         Replace an existing ``nwb_path``. Without it an existing file is
         refused before anything is read or written.
+    fsync : bool, default True
+        Flush the file to disk before it gets its name, and the directory
+        entry after (a crash then never leaves a truncated file at ``nwb_path``).
     compute_kwargs : dict, optional
         Keyword arguments for ``dask`` ``compute`` of each buffer (e.g. ``{"scheduler": "threads"}``).
 
@@ -642,7 +668,7 @@ def isxd_to_nwb(
     --------
     isx_dask.open_isxd : the lazy reader every input is read with.
     """
-    for flag, flag_name in ((overwrite, "overwrite"),):
+    for flag, flag_name in ((overwrite, "overwrite"), (fsync, "fsync")):
         if not isinstance(flag, bool):
             msg = f"{flag_name} must be True or False, got {flag!r}"
             raise TypeError(msg)
@@ -709,7 +735,7 @@ def isxd_to_nwb(
             warnings.filterwarnings("ignore", message=".*does not end in '.nwb'", category=UserWarning)
             with pynwb.NWBHDF5IO(partial, mode="w") as io:
                 io.write(nwbfile)
-        _publish(partial, out, overwrite)
+        _publish(partial, out, overwrite, fsync)
     except BaseException:
         try:
             os.unlink(partial)

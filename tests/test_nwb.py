@@ -351,6 +351,7 @@ def test_frame_headers_are_refused_unless_dropped(isx, golden, tmp_path):
     ("kwargs", "error", "match"),
     [
         ({"overwrite": 1}, TypeError, "overwrite"),
+        ({"fsync": "yes"}, TypeError, "fsync"),
         ({"frame_headers": "keep"}, ValueError, "frame_headers"),
         ({"compression": "zstd"}, ValueError, "compression"),
         ({"identifier": ""}, ValueError, "identifier"),
