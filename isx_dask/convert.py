@@ -81,12 +81,12 @@ def _local_location(location: Any) -> str | None:
             text = text[len("file://"):]
         elif "://" in text:
             return None
-        return os.path.realpath(text)
+        return os.path.normcase(os.path.realpath(text))
     store_path = getattr(location, "store_path", None)
     root = getattr(getattr(store_path, "store", None), "root", None)
     if root is None:
         return None
-    return os.path.realpath(os.path.join(os.fspath(root), str(getattr(store_path, "path", "") or "")))
+    return os.path.normcase(os.path.realpath(os.path.join(os.fspath(root), str(getattr(store_path, "path", "") or ""))))
 
 
 def check_source_target(source: Any, target: Any, *, source_arg: str = "source", target_arg: str = "path") -> None:

@@ -395,3 +395,30 @@ def test_python_dash_m_subprocess(tmp_path):
     assert bad.stderr.strip().startswith("isx-dask convert: error: ") and len(bad.stderr.strip().splitlines()) == 1
     bare = subprocess.run([sys.executable, "-m", "isx_dask"], capture_output=True, text=True, env=env, timeout=120)
     assert bare.returncode == 2 and "convert" in bare.stderr
+
+
+def test_source_kind_is_detected_from_the_path(tmp_path):
+    plane = tmp_path / "suite2p" / "plane0"
+    plane.mkdir(parents=True)
+    for name in ("stat.npy", "F.npy"):
+        (plane / name).write_bytes(b"")
+    minian = tmp_path / "minian"
+    minian.mkdir()
+    for name in ("A.zarr", "C.zarr"):
+        (minian / name).mkdir()
+    miniscope = tmp_path / "My_V4_Miniscope"
+    miniscope.mkdir()
+    (miniscope / "metaData.json").write_text("{}")
+    (miniscope / "0.avi").write_bytes(b"")
+    cases = {
+        "movie.isxd": "isxd", "session.zarr": "zarr", "s3://bucket/session.zarr": "zarr", "stack.TIF": "tiff",
+        "Yr_d1_512_d2_512_d3_1_order_C_frames_100.mmap": "caiman-mmap", "caiman_results.hdf5": "caiman",
+        "movie_output.h5": "cnmfe", str(plane): "suite2p", str(minian): "minian", str(miniscope): "miniscope",
+    }
+    for path, kind in cases.items():
+        assert cli._find_kind(path, None).name == kind, path
+    assert cli._find_kind("anything.h5", "caiman").name == "caiman"
+    with pytest.raises(cli.UsageError, match="--from"):
+        cli._find_kind(str(tmp_path / "results.h5"), None)
+    with pytest.raises(cli.UsageError, match="could be zarr or tiff"):
+        cli._find_kind("s3://bucket/stack.tif", None)
