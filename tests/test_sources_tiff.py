@@ -62,6 +62,22 @@ def test_ome_time_increment_in_ms_and_units(isx: Any, tmp_path: Path) -> None:
     assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=Fraction(4, 5)), movie.spacing)
 
 
+def test_ome_plane_delta_t(isx: Any, tmp_path: Path) -> None:
+    frames = stack(np.uint16, num=5)
+    delta_ms = [10.0, 43.5, 77.0, 110.5, 144.0]  # steps of 33.5 ms
+    tifffile.imwrite(tmp_path / "dt.ome.tif", frames, ome=True, metadata={
+        "axes": "TYX", "PhysicalSizeX": 1, "PhysicalSizeY": 1, "Plane": {"DeltaT": delta_ms, "DeltaTUnit": ["ms"] * 5}})
+    tiff_to_isxd(tmp_path / "dt.ome.tif", tmp_path / "m.isxd")
+    movie, got = official_frames(isx, tmp_path / "m.isxd")
+    np.testing.assert_array_equal(got, frames)
+    assert_timing_equal(timing(5, Fraction(67, 2000)), movie.timing)
+    irregular = [0.0, 0.1, 0.3, 0.4, 0.5]
+    tifffile.imwrite(tmp_path / "irr.ome.tif", frames, ome=True, metadata={
+        "axes": "TYX", "PhysicalSizeX": 1, "PhysicalSizeY": 1, "Plane": {"DeltaT": irregular, "DeltaTUnit": ["s"] * 5}})
+    with pytest.raises(ValueError, match="period="):
+        tiff_to_isxd(tmp_path / "irr.ome.tif", tmp_path / "m2.isxd")
+
+
 def test_imagej_float32_finterval_and_resolution(isx: Any, tmp_path: Path) -> None:
     frames = stack(np.float32)
     src = tmp_path / "ij.tif"
