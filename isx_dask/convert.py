@@ -653,13 +653,17 @@ def _finish(_: Any, partial: str | None, target: str | None) -> None:
     """Move a complete local group into place (the old target, if any, is removed only afterwards)."""
     if partial is None or target is None:
         return
-    if os.path.lexists(target):
-        old = f"{target}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(target, old)
+    if not os.path.lexists(target):
         os.rename(partial, target)
-        shutil.rmtree(old, ignore_errors=True) if os.path.isdir(old) else os.remove(old)
-    else:
+        return
+    old = f"{target}.old-{uuid.uuid4().hex[:8]}"
+    os.rename(target, old)
+    try:
         os.rename(partial, target)
+    except BaseException:
+        os.rename(old, target)  # put the old group back: a failure never loses it
+        raise
+    shutil.rmtree(old, ignore_errors=True) if os.path.isdir(old) else os.remove(old)
 
 
 def _store_group(target: PathLike, local: str | None, attrs: dict[str, Any], arrays: Mapping[str, tuple[Any, tuple[int, ...]]],

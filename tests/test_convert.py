@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -481,3 +482,24 @@ def test_numcodecs_compressors_work_for_zarr_v3(tmp_path):
         assert names[-1] == ("blosc" if k == 0 else "zstd")
         golden = xd.open_isxd(GOLDEN_DIR / "movie_u16.isxd").frames.compute()
         np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], golden)
+
+
+def test_failed_move_into_place_puts_the_old_target_back(tmp_path, monkeypatch):
+    import isx_dask.convert as convert
+
+    target = tmp_path / "t.zarr"
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", target)
+    before = zarr.open_group(str(target), mode="r")["frames"][...]
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if ".partial-" in str(src):
+            raise OSError("simulated failure of the final rename")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(convert.os, "rename", rename)
+    with pytest.raises(OSError, match="final rename"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_f32.isxd", target, overwrite=True)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.zarr"]
+    np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], before)
