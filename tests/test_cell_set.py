@@ -279,7 +279,7 @@ BAD_INPUTS = [
     ({"spacing": xd.Spacing(num_pixels=(5, 4))}, ValueError, "footprints.*spacing.num_pixels"),
     ({"timing": xd.Timing(num_samples=7)}, ValueError, "traces.*timing.num_samples"),
     ({"traces": np.zeros((2, 6), np.float32)}, ValueError, "footprints hold 3 cells but traces hold 2"),
-    ({"cell_names": ["a", "b"]}, ValueError, "cell_names has 2 entries"),
+    ({"cell_names": ["a", "b"]}, ValueError, "cell_names has 2 names"),
     ({"statuses": ["accepted"] * 4}, ValueError, "statuses has 4 entries"),
     ({"cell_names": ["a", "é" * 128, "c"]}, ValueError, r"cell_names\[1\] is 256 UTF-8 bytes"),
     ({"cell_names": ["a", 7, "c"]}, TypeError, r"cell_names\[1\] must be a str"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import json
 import math
 import struct
@@ -12,6 +14,7 @@ import dask.array as da
 import numpy as np
 import pytest
 from conftest import (
+    leftovers,
     assert_same_footer_as_golden,
     manifest_array,
     manifest_entry,
@@ -27,8 +30,6 @@ import isx_dask as xd
 PACKET = np.dtype([("offset", "<u8"), ("cell", "<u8"), ("amplitude", "<f4")])
 
 
-def leftovers(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".partial"))
 
 
 def expected_cell(offsets, amplitudes) -> tuple[np.ndarray, np.ndarray]:
@@ -363,7 +364,7 @@ def test_dense_compute_false_and_schedulers(isx, tmp_path, scheduler):
     values = sparse_dense(4, (6, 90), np.float32)
     timing = xd.Timing(num_samples=90, period=xd.Duration.from_usecs(33333))
     out = tmp_path / "d.isxd"
-    delayed = xd.write_event_set_dense(da.from_array(values, chunks=(4, 25)), out, timing=timing, compute=False, scheduler=scheduler)
+    delayed = xd.write_event_set_dense(da.from_array(values, chunks=(4, 25)), out, timing=timing, compute=False, compute_kwargs={"scheduler": scheduler})
     assert isinstance(delayed, Delayed)
     assert not out.exists()
     delayed.compute(scheduler=scheduler)
@@ -399,7 +400,7 @@ def test_dense_non_deterministic_input_commits_nothing(tmp_path):
     values = da.from_array(sparse_dense(6, (3, 20)), chunks=(3, 20)).map_blocks(flaky, dtype=float)
     out = tmp_path / "flaky.isxd"
     with pytest.raises(RuntimeError, match="second pass"):
-        xd.write_event_set_dense(values, out, timing=xd.Timing(num_samples=20), scheduler="sync")
+        xd.write_event_set_dense(values, out, timing=xd.Timing(num_samples=20), compute_kwargs={"scheduler": "sync"})
     assert not out.exists()
     assert leftovers(tmp_path) == []
 
@@ -421,7 +422,7 @@ def test_incremental_any_order_appends(isx, tmp_path):
     assert_reads_back(isx, out, cells, ["a", "b", "c"], TIMING)
     assert split_file(out)[1]["numSamples"] == [1, 0, 3]
     assert split_file(out)[1]["startOffsets"] == [5, 0, 30000]
-    assert es.mode == "r"
+    assert es.mode == "w"  # as the official package: mode stays "w" after flush()
     assert es.get_cell_index("c") == 2
     np.testing.assert_array_equal(es.get_cell_data(2)[0], [10000, 20000, 30000])
     with pytest.raises(RuntimeError, match="not open for writing"):
@@ -451,12 +452,16 @@ def test_incremental_bad_index_writes_nothing(isx, tmp_path):
     assert_reads_back(isx, out, [([1], [1.0])], ["a"], TIMING)
 
 
-def test_incremental_finalized_on_del(isx, tmp_path):
+def test_incremental_dropped_unflushed_commits_nothing(tmp_path):
+    # Unlike the official package (which finalises on deletion), a writer dropped without flush()
+    # commits nothing: a crashed loop must not leave a valid-looking truncated file.
     out = tmp_path / "del.isxd"
     es = xd.EventSet.write(out, TIMING, ["a"])
     es.set_cell_data(0, [7], [1.0])
-    del es
-    assert_reads_back(isx, out, [([7], [1.0])], ["a"], TIMING)
+    with pytest.warns(ResourceWarning, match="never flushed"):
+        del es
+        gc.collect()
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- bad input: a clear error before any byte ----------------------------------------------------
@@ -478,7 +483,7 @@ AMP = [np.array([1.0], np.float32)]
         ({"offsets": [np.array([1_000_000])]}, ValueError, r"offsets\[0\] holds offset 1000000 us, past the end"),
         ({"offsets": [np.array([1.5])]}, TypeError, r"offsets\[0\] must be whole microseconds"),
         ({"offsets": [np.array(["1"])]}, TypeError, r"offsets\[0\] must be integer"),
-        ({"offsets": [np.array([[1]])]}, ValueError, r"offsets\[0\] must be one-dimensional"),
+        ({"offsets": [np.array([[1, 2], [3, 4]])]}, ValueError, r"offsets\[0\] must be one-dimensional"),
         ({"offsets": [np.array([1, 1])], "amplitudes": [np.array([1.0, 2.0])]}, ValueError, r"offsets\[0\] repeats offset 1 us"),
         ({"amplitudes": [np.array([1.0, 2.0])]}, ValueError, r"offsets\[0\] has 1 events but amplitudes\[0\] has 2"),
         ({"amplitudes": [np.array([1e300])]}, ValueError, r"amplitudes\[0\] holds values beyond the float32 range"),
@@ -582,7 +587,7 @@ def test_metadata_from_a_cell_set_gives_timing_names_and_extra_properties(tmp_pa
     timing = xd.Timing(num_samples=40, period=xd.Duration(1, 30), start=xd.Time(xd.Duration(1700000000, 1), 3600), dropped=[3])
     cells = tmp_path / "cells.isxd"
     xd.write_cell_set(np.ones((3, 2, 2), np.float32), np.ones((3, 40), np.float32), cells, timing=timing,
-                      names=["a", "b", "c"], extra_properties={"idps": {"cellset": {"method": "cnmfe", "units": "dF"}}})
+                      cell_names=["a", "b", "c"], extra_properties={"idps": {"cellset": {"method": "cnmfe", "units": "dF"}}})
     spikes = np.zeros((3, 40), np.float32)
     spikes[1, 6] = 2.0
     out = tmp_path / "events.isxd"

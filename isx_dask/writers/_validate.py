@@ -309,8 +309,9 @@ def check_names(
     elif isinstance(names, (str, bytes)) or not hasattr(names, "__len__"):
         msg = f"{label} must be a sequence of str, one per item, got {type(names).__name__} {names!r}"
         raise TypeError(msg)
+    item = {"C": "cell", "V": "vessel"}.get(prefix, "item")
     if len(names) != count:
-        msg = f"{label} has {len(names)} entries but the data has {count}; expected one name each"
+        msg = f"{label} has {len(names)} names but the data has {count} {item}s; expected one name per {item}"
         raise ValueError(msg)
     out = []
     for k, name in enumerate(names):

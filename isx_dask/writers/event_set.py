@@ -9,15 +9,12 @@ any period (see :func:`isx_dask.layout.event_set.event_set_end`).
 
 from __future__ import annotations
 
-import numbers
-import os
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
 from ..layout import check_extra_properties
-from ..layout.cell_set import default_cell_name
 from ..layout.event_set import (
     EVENT_PACKET_NBYTES,
     EndTime,
@@ -30,18 +27,35 @@ from ..layout.event_set import (
     sample_offsets_usecs,
 )
 from ..metadata import Duration, Timing
-from ..target import IsxdTarget, WriteMethod, check_output_path, commit, preallocate, remove_partial, store_then_commit
-from ._incremental import IncrementalWriter
-from ._validate import as_dask_array, check_name, check_timing, require_timing
+from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path, finish_write, preallocate, remove_partial
+from ._incremental import IncrementalWriter, PathLike, check_item_index
+from ._options import check_write_options, fill_doc, store
+from ._validate import as_dask_array, check_names, check_timing, inherit_metadata, require_timing, warn_defaults
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
 
     from ..readers.event_set import EventSetFile
+    from ._options import StoreOptions
 
-__all__ = ["EventSet", "default_cell_names", "write_event_set", "write_event_set_dense"]
+    class _EventSetOptions(StoreOptions, total=False):
+        timing: Timing | None
+        extra_properties: Any
+        metadata_from: PathLike | None
+        cell_names: Sequence[str] | None
+        end_time: EndTime
 
-PathLike = str | os.PathLike[str]
+__all__ = [
+    "EventSet",
+    "check_cell_events",
+    "check_offsets",
+    "default_cell_names",
+    "packets_by_cell",
+    "to_float32",
+    "write_event_set",
+    "write_event_set_dense",
+]
 
 _PACK_CHUNK_PACKETS = (64 * 2**20) // EVENT_PACKET_NBYTES
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -54,48 +68,23 @@ def default_cell_names(num_cells: int) -> tuple[str, ...]:
     The official event-set writer has no defaults; these match :func:`write_cell_set`'s, so that
     events pair with their cells by name.
     """
-    return tuple(default_cell_name(k, num_cells) for k in range(num_cells))
+    return tuple(check_names(None, num_cells, prefix="C", label="cell_names"))
 
 
 def _check_cell_names(cell_names: Any, num_cells: int | None) -> tuple[str, ...]:
-    if cell_names is None:
-        if num_cells is None:
-            msg = "cell_names must be a list of str"
-            raise TypeError(msg)
-        return default_cell_names(num_cells)
-    if isinstance(cell_names, (str, bytes)) or not isinstance(cell_names, Sequence):
+    """Unique checked names; ``None`` gives the defaults of ``num_cells`` cells (a name list is required when None)."""
+    if cell_names is None and num_cells is None:
+        msg = "cell_names must be a list of str"
+        raise TypeError(msg)
+    if cell_names is not None and (isinstance(cell_names, (str, bytes)) or not isinstance(cell_names, Sequence)):
         msg = f"cell_names must be a list or tuple of str, got {type(cell_names).__name__}"
         raise TypeError(msg)
-    names = tuple(cell_names)
-    for k, name in enumerate(names):
-        check_name(name, f"cell_names[{k}]")
-    if len(set(names)) != len(names):
-        seen: set[str] = set()
-        dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
-        msg = f"cell_names must be unique (the official reader looks events up by name); repeated: {dupes!r}"
-        raise ValueError(msg)
-    if num_cells is not None and len(names) != num_cells:
-        msg = f"cell_names has {len(names)} names but the data has {num_cells} cells; they must be equal"
-        raise ValueError(msg)
-    return names
-
-
-def _metadata_from(
-    metadata_from: PathLike | None, timing: Timing | None, cell_names: Sequence[str] | None, extra_properties: Any
-) -> tuple[Timing | None, Sequence[str] | None, Any]:
-    """Timing, extra properties and (from a cell set) names of ``metadata_from`` where not given."""
-    if metadata_from is not None:
-        from ..readers import open_isxd
-
-        source = open_isxd(metadata_from)
-        if timing is None:
-            timing = source.timing
-        if extra_properties is None:
-            extra_properties = source.extra_properties
-        if cell_names is None:
-            names = getattr(source, "names", None)
-            cell_names = list(names) if names is not None else getattr(source, "cell_names", None)
-    return timing, cell_names, extra_properties
+    count = len(cell_names) if num_cells is None and cell_names is not None else int(num_cells or 0)
+    if cell_names is not None and any(not isinstance(n, str) for n in cell_names):
+        bad = next(k for k, n in enumerate(cell_names) if not isinstance(n, str))
+        msg = f"cell_names[{bad}] must be a str, got {type(cell_names[bad]).__name__} {cell_names[bad]!r}"
+        raise TypeError(msg)
+    return tuple(check_names(cell_names, count, prefix="C", label="cell_names", unique=True))
 
 
 def _check_end_time(end_time: Any, timing: Timing) -> EndTime:
@@ -107,14 +96,17 @@ def _check_end_time(end_time: Any, timing: Timing) -> EndTime:
 
 
 def _as_1d(values: Any, label: str) -> np.ndarray:
+    """``values`` as a 1-D array; a column or row (``np.argwhere`` gives ``(k, 1)``) is flattened, as the official writer does."""
     arr = np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
     if arr.ndim != 1:
-        msg = f"{label} must be one-dimensional, got shape {arr.shape}"
+        msg = f"{label} must be one-dimensional (or a single column), got shape {arr.shape}"
         raise ValueError(msg)
     return arr
 
 
-def _check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray:
+def check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray:
     """Offsets as uint64 microseconds, checked to be whole, >= 0 and before the end of the recording."""
     arr = _as_1d(values, label)
     if arr.size == 0:
@@ -141,10 +133,10 @@ def _check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray
 
 def _check_amplitudes(values: Any, label: str) -> np.ndarray:
     arr = _as_1d(values, label)
-    return _to_float32(arr, label)
+    return to_float32(arr, label)
 
 
-def _to_float32(arr: np.ndarray, label: str) -> np.ndarray:
+def to_float32(arr: np.ndarray, label: str) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         msg = f"{label} has dtype {arr.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
         raise TypeError(msg)
@@ -156,9 +148,9 @@ def _to_float32(arr: np.ndarray, label: str) -> np.ndarray:
     return out
 
 
-def _check_cell_events(offsets: Any, amplitudes: Any, label: str, limit_usecs: Fraction) -> tuple[np.ndarray, np.ndarray]:
+def check_cell_events(offsets: Any, amplitudes: Any, label: str, limit_usecs: Fraction) -> tuple[np.ndarray, np.ndarray]:
     """One cell's events, converted and checked (not sorted)."""
-    offs = _check_offsets(offsets, f"offsets{label}", limit_usecs)
+    offs = check_offsets(offsets, f"offsets{label}", limit_usecs)
     amps = _check_amplitudes(amplitudes, f"amplitudes{label}")
     if len(offs) != len(amps):
         msg = f"offsets{label} has {len(offs)} events but amplitudes{label} has {len(amps)}; they must be equal"
@@ -182,7 +174,7 @@ def _pack_cells(parts: list[tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
     return np.concatenate([encode_packets(o, cell, a) for o, a, cell in parts]) if parts else np.zeros((0, 20), np.uint8)
 
 
-def _packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], layout: EventSetLayout) -> Any:
+def packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], layout: EventSetLayout) -> Any:
     """A lazy ``(num_packets, 20)`` byte array of all packets, cell after cell, in ~64 MiB chunks."""
     import dask.array as da
     from dask.delayed import delayed
@@ -205,35 +197,39 @@ def _packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], la
 
 @overload
 def write_event_set(
-    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing | None = ...,
-    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., write_method: WriteMethod = ...,
-    **compute_kwargs: Any,
+    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, compute: Literal[False],
+    **options: Unpack[_EventSetOptions],
+) -> Delayed: ...
+@overload
+def write_event_set(
+    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, compute: Literal[True] = ...,
+    **options: Unpack[_EventSetOptions],
 ) -> None: ...
 @overload
 def write_event_set(
-    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, timing: Timing | None = ...,
-    cell_names: Sequence[str] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., write_method: WriteMethod = ...,
-    **compute_kwargs: Any,
-) -> Delayed: ...
+    offsets: Sequence[Any], amplitudes: Sequence[Any], path: PathLike, *, compute: bool,
+    **options: Unpack[_EventSetOptions],
+) -> Delayed | None: ...
 
 
+@fill_doc
 def write_event_set(
     offsets: Sequence[Any],
     amplitudes: Sequence[Any],
     path: PathLike,
     *,
     timing: Timing | None = None,
-    cell_names: Sequence[str] | None = None,
     extra_properties: Any = None,
     metadata_from: PathLike | None = None,
+    cell_names: Sequence[str] | None = None,
     end_time: EndTime = "exact",
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
+    resume: bool = False,
+    reserve: Reserve = "auto",
     write_method: WriteMethod = "auto",
-    **compute_kwargs: Any,
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write an event set from each cell's event offsets and amplitudes.
 
@@ -256,33 +252,23 @@ def write_event_set(
         from (usually the cell set's); required unless ``metadata_from`` gives it.
         Dropped, cropped and blank indices have no place in an event set and
         are not stored, as with the official writer.
-    cell_names : sequence of str, optional
-        One unique name per cell, at most 255 UTF-8 bytes each. Defaults to the
-        names of the cell set given as ``metadata_from``, else to the names
-        :func:`write_cell_set` gives (``C0`` ... ``C9`` for 10 cells).
     extra_properties : JSON-serialisable, optional
         Stored as the footer's ``extraProperties``.
     metadata_from : str or os.PathLike, optional
         An existing ``.isxd`` file (typically the cell set the events were
         detected in, or its movie) whose timing, extra properties and, for a
         cell set, cell names are used where the arguments above are not given.
+    cell_names : sequence of str, optional
+        One unique name per cell, at most 255 UTF-8 bytes each. Defaults to the
+        names of the cell set given as ``metadata_from``, else to the names
+        :func:`write_cell_set` gives (``C0`` ... ``C9`` for 10 cells).
     end_time : {'exact', 'official'}, default 'exact'
         ``'exact'`` stores the exact end of the recording, from which the
         official reader gets ``num_samples`` back at any period. ``'official'``
         truncates it to whole milliseconds as the official writer does (byte
         identity with its files, but periods under about 1 ms then read back
         with fewer samples).
-    overwrite : bool, default False
-        Replace an existing file at ``path`` (only once the new one is complete).
-    compute : bool, default True
-        If False, return a :class:`dask.delayed.Delayed`; the file is committed
-        when it has been computed.
-    fsync : bool, default True
-        Flush data and footer to disk before the file is renamed into place.
-    write_method : {'auto', 'pwrite', 'mmap'}, default 'auto'
-        How chunk bytes reach the file (see :class:`isx_dask.target.IsxdTarget`).
-    **compute_kwargs
-        Passed to ``dask.compute`` (for example ``scheduler='processes'``).
+    {options}
 
     Returns
     -------
@@ -322,7 +308,9 @@ def write_event_set(
     >>> timing = Timing(num_samples=100, period=Duration.from_msecs(50))
     >>> write_event_set([[0, 150000], [50000]], [[1.0, 2.5], [0.5]], "events.isxd", timing=timing)  # doctest: +SKIP
     """
-    timing, cell_names, extra_properties = _metadata_from(metadata_from, timing, cell_names, extra_properties)
+    options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
+    timing, _, extra_properties, inherited = inherit_metadata(metadata_from, timing, None, extra_properties, cell_names)
+    cell_names = inherited  # type: ignore[assignment]
     if timing is None:
         msg = "timing is required (or metadata_from, a cell set or movie to take it from)"
         raise TypeError(msg)
@@ -342,7 +330,7 @@ def write_event_set(
     limit = duration_usecs(timing)
     sorted_offsets, sorted_amplitudes = [], []
     for k, name in enumerate(names):
-        offs, amps = _check_cell_events(offsets[k], amplitudes[k], f"[{k}]", limit)
+        offs, amps = check_cell_events(offsets[k], amplitudes[k], f"[{k}]", limit)
         order = np.argsort(offs, kind="stable")
         offs, amps = offs[order], amps[order]
         _check_unique(offs, f"[{k}]", name)
@@ -353,12 +341,9 @@ def write_event_set(
     layout = EventSetLayout([len(o) for o in sorted_offsets])
     start_offsets = [int(o[0]) if len(o) else 0 for o in sorted_offsets]
     metadata = event_set_footer(timing, names, layout.num_events.tolist(), start_offsets, extra_properties, end_time)
-    packets = _packets_by_cell(sorted_offsets, sorted_amplitudes, layout)
+    packets = packets_by_cell(sorted_offsets, sorted_amplitudes, layout)
     arrays = [(packets, layout.packets())] if packets is not None else []
-    return store_then_commit(
-        arrays, path, layout.data_size, metadata,
-        overwrite=overwrite, compute=compute, fsync=fsync, write_method=write_method, **compute_kwargs,
-    )
+    return store(arrays, path, layout.data_size, metadata, options)
 
 
 # -- bulk writing from a dense amplitude array ----------------------------------------------------
@@ -408,37 +393,37 @@ def _write_dense_block(
     return pos
 
 
-def _commit_after_writes(_written: Any, *args: Any, **kwargs: Any) -> str:
-    return commit(*args, **kwargs)
-
-
 @overload
 def write_event_set_dense(
-    amplitudes: Any, path: PathLike, *, timing: Timing | None = ..., cell_names: Sequence[str] | None = ...,
-    extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[True] = ...,
-    fsync: bool = ..., **compute_kwargs: Any,
+    amplitudes: Any, path: PathLike, *, compute: Literal[False], **options: Unpack[_EventSetOptions]
+) -> Delayed: ...
+@overload
+def write_event_set_dense(
+    amplitudes: Any, path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_EventSetOptions]
 ) -> None: ...
 @overload
 def write_event_set_dense(
-    amplitudes: Any, path: PathLike, *, timing: Timing | None = ..., cell_names: Sequence[str] | None = ...,
-    extra_properties: Any = ..., metadata_from: PathLike | None = ..., end_time: EndTime = ..., overwrite: bool = ..., compute: Literal[False],
-    fsync: bool = ..., **compute_kwargs: Any,
-) -> Delayed: ...
+    amplitudes: Any, path: PathLike, *, compute: bool, **options: Unpack[_EventSetOptions]
+) -> Delayed | None: ...
 
 
+@fill_doc
 def write_event_set_dense(
     amplitudes: Any,
     path: PathLike,
     *,
     timing: Timing | None = None,
-    cell_names: Sequence[str] | None = None,
     extra_properties: Any = None,
     metadata_from: PathLike | None = None,
+    cell_names: Sequence[str] | None = None,
     end_time: EndTime = "exact",
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
-    **compute_kwargs: Any,
+    resume: bool = False,
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write an event set from a dense ``(num_cells, num_samples)`` amplitude array; non-zero samples are events.
 
@@ -464,12 +449,14 @@ def write_event_set_dense(
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
     timing : Timing, optional
-        Defaults to ``num_samples`` samples of 50 ms from the epoch. Its
-        period must be at least 1 microsecond (sample offsets are whole microseconds).
-    cell_names, extra_properties, metadata_from, end_time, overwrite, compute, fsync
+        Defaults to ``num_samples`` samples of 50 ms from the epoch (with a
+        :class:`DefaultMetadataWarning`). Its period must be at least 1
+        microsecond (sample offsets are whole microseconds).
+    extra_properties, metadata_from, cell_names, end_time
         As in :func:`write_event_set`.
-    **compute_kwargs
-        Passed to ``dask.compute`` for both passes.
+    {options}
+        Here ``compute_kwargs`` applies to both passes, and ``resume=True`` is
+        refused (the second pass depends on the first).
 
     Returns
     -------
@@ -503,7 +490,13 @@ def write_event_set_dense(
     """
     from dask.delayed import delayed
 
-    timing, cell_names, extra_properties = _metadata_from(metadata_from, timing, cell_names, extra_properties)
+    options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
+    if resume:
+        msg = "resume=True is not supported by write_event_set_dense (its second pass depends on the first); use write_event_set, or write without resume"
+        raise ValueError(msg)
+    timing_given = timing is not None or metadata_from is not None
+    timing, _, extra_properties, inherited = inherit_metadata(metadata_from, timing, None, extra_properties, cell_names)
+    cell_names = inherited  # type: ignore[assignment]
     amps = as_dask_array(amplitudes, "amplitudes", 2, "(num_cells, num_samples)")
     if amps.dtype.kind not in "biuf":
         msg = f"amplitudes has dtype {amps.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
@@ -524,7 +517,8 @@ def write_event_set_dense(
     summary_blocks = amps.map_blocks(
         _summarize_block, chunks=(amps.chunks[0], (3,) * num_col_chunks), dtype=np.int64,
     )
-    summary = np.asarray(summary_blocks.compute(**compute_kwargs)).reshape(num_cells, num_col_chunks, 3)
+    warn_defaults(timing_given=timing_given, spacing_given=True)
+    summary = np.asarray(summary_blocks.compute(**(compute_kwargs or {}))).reshape(num_cells, num_col_chunks, 3)
     if summary[:, :, 2].any():
         cell = int(np.flatnonzero(summary[:, :, 2].any(axis=1))[0])
         msg = f"amplitudes holds values beyond the float32 range (+/-{_FLOAT32_MAX:.4g}) for cell {cell}; they would be stored as infinity"
@@ -539,10 +533,10 @@ def write_event_set_dense(
     start_offsets = np.where(first_index >= 0, sample_offsets_usecs(timing.period, np.maximum(first_index, 0)), 0)
     metadata = event_set_footer(timing, names, layout.num_events.tolist(), start_offsets.tolist(), extra_properties, end_time)
 
-    # Pass 2: pack and write every block where its rows' events go.
-    partial = preallocate(path, layout.data_size)
+    # Pass 2: pack and write every block where its rows' events go, then the one commit path.
+    partial = preallocate(path, layout.data_size, reserve=options.reserve)
     try:
-        target = IsxdTarget(partial, layout.packets())
+        target = IsxdTarget(partial, layout.packets(), options.write_method)
         blocks = amps.to_delayed()
         row_starts = np.concatenate([[0], np.cumsum(amps.chunks[0])]).astype(np.int64)
         writes = []
@@ -556,20 +550,13 @@ def write_event_set_dense(
                         blocks[i, j], target, first_packets[r0:r1, j].copy(), counts[r0:r1, j].copy(), r0, int(col_starts[j]), timing.period
                     )
                 )
-        committed = delayed(_commit_after_writes, pure=False)(
-            writes, partial, path, metadata, layout.data_size, overwrite=overwrite, fsync=fsync
-        )
     except BaseException:
         remove_partial(partial)
         raise
-    if not compute:
-        return committed  # type: ignore[no-any-return]
-    try:
-        committed.compute(**compute_kwargs)
-    except BaseException:
-        remove_partial(partial)
-        raise
-    return None
+    return finish_write(
+        partial, path, metadata, layout.data_size, writes,
+        overwrite=overwrite, fsync=fsync, compute=compute, compute_kwargs=compute_kwargs,
+    )
 
 
 # -- incremental ----------------------------------------------------------------------------------
@@ -601,44 +588,27 @@ class EventSet(IncrementalWriter):
     """
 
     kind = "event set"
+    _reader: EventSetFile | None
 
     def __init__(self) -> None:
-        self.file_path: str = ""
-        self.mode: str = ""
-        self._reader: EventSetFile | None = None
-        self._partial: str | None = None
+        super().__init__()
         # State of a set being written.
-        self._timing = Timing()
         self._names: tuple[str, ...] = ()
         self._end_time: EndTime = "exact"
         self._extra_properties: Any = None
-        self._overwrite = False
         self._limit = Fraction(0)
         self._num_events: list[int] = []
         self._start_offsets: list[int] = []
         self._seen: list[np.ndarray] = []  # offsets given so far per cell, sorted
         self._num_packets = 0
 
-    # -- opening -------------------------------------------------------------------------
     @classmethod
-    def read(cls, file_path: PathLike) -> EventSet:
-        """Open an event set for reading.
-
-        Raises
-        ------
-        FileNotFoundError
-            If the file does not exist.
-        IsxdFormatError
-            If it is not a committed event set.
-        """
+    def _open_reader(cls, path: str) -> EventSetFile:
         from ..readers.event_set import EventSetFile
 
-        self = cls()
-        self._reader = EventSetFile(file_path)
-        self.file_path = os.fspath(file_path)
-        self.mode = "r"
-        return self
+        return EventSetFile(path)
 
+    # -- opening -------------------------------------------------------------------------
     @classmethod
     def write(
         cls,
@@ -674,28 +644,19 @@ class EventSet(IncrementalWriter):
         names = _check_cell_names(cell_names, None)
         end_time = _check_end_time(end_time, timing)
         check_extra_properties(extra_properties)
-        path = check_output_path(file_path, overwrite)
         self = cls()
-        self.file_path, self.mode = path, "w"
         self._timing = timing
         self._names = names
         self._end_time = end_time
         self._extra_properties = extra_properties
-        self._overwrite = overwrite
         self._limit = duration_usecs(timing)
         self._num_events = [0] * len(names)
         self._start_offsets = [0] * len(names)
         self._seen = [np.zeros(0, dtype=np.uint64) for _ in names]
-        self._num_packets = 0
-        self._partial = preallocate(path, 0)
+        self._start(file_path, overwrite)
         return self
 
     # -- properties ----------------------------------------------------------------------
-    @property
-    def timing(self) -> Timing:
-        """Timing: as given when writing; as the official reader rebuilds it when reading."""
-        return self._reader.timing if self._reader is not None else self._timing
-
     @property
     def num_cells(self) -> int:
         """Number of cells."""
@@ -737,17 +698,8 @@ class EventSet(IncrementalWriter):
     def get_cell_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Events of cell ``index`` as ``(offsets, amplitudes)``: uint64 us from the start (ascending), float32."""
         self.get_cell_name(index)
-        return self._require_reader().get_cell_data(index)
-
-    def get_acquisition_info(self) -> Any:
-        """The footer's ``extraProperties``, or None."""
-        return self._require_reader().extra_properties
-
-    def _require_reader(self) -> EventSetFile:
-        if self._reader is None:
-            msg = "this event set was opened for writing; open it with EventSet.read to read events"
-            raise RuntimeError(msg)
-        return self._reader
+        offsets, amplitudes = self._require_reader().get_cell_data(index)
+        return np.asarray(offsets), np.asarray(amplitudes)
 
     # -- writing -------------------------------------------------------------------------
     def set_cell_data(self, index: int, offsets: Any, amplitudes: Any) -> None:
@@ -772,20 +724,13 @@ class EventSet(IncrementalWriter):
         RuntimeError
             If the set is not open for writing.
         """
-        self._require_open()
-        n = len(self._names)
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral):
-            msg = f"index must be an integer cell index, got {index!r}"
-            raise TypeError(msg)
-        if not 0 <= index < n:
-            msg = f"index {index} is out of range; the event set has num_cells={n}"
-            raise IndexError(msg)
-        index = int(index)
-        offs, amps = _check_cell_events(offsets, amplitudes, "", self._limit)
+        partial = self._require_open()
+        index = check_item_index(index, len(self._names), "cell")
+        offs, amps = check_cell_events(offsets, amplitudes, "", self._limit)
         merged = np.sort(np.concatenate([self._seen[index], offs]), kind="stable")
         _check_unique(merged, "", self._names[index])
         if len(offs):
-            target = IsxdTarget(self._partial, packet_layout(self._num_packets * EVENT_PACKET_NBYTES, len(offs)))
+            target = IsxdTarget(partial, packet_layout(self._num_packets * EVENT_PACKET_NBYTES, len(offs)))
             target[:] = encode_packets(offs, index, amps)
             if self._num_events[index] == 0:
                 self._start_offsets[index] = int(offs[0])
@@ -793,20 +738,11 @@ class EventSet(IncrementalWriter):
             self._num_packets += len(offs)
         self._seen[index] = merged
 
-    def flush(self) -> None:
-        """Commit the file: write the footer and move it to its path. A second call does nothing."""
-        if self.mode != "w" or self._partial is None:
-            return
+    def _footer(self) -> tuple[dict[str, Any], int]:
         metadata = event_set_footer(
             self._timing, self._names, self._num_events, self._start_offsets, self._extra_properties, self._end_time
         )
-        commit(self._partial, self.file_path, metadata, self._num_packets * EVENT_PACKET_NBYTES, overwrite=self._overwrite)
-        self._partial = None
-        self._seen = []
-        self.mode = "r"
-        from ..readers.event_set import EventSetFile
-
-        self._reader = EventSetFile(self.file_path)
+        return metadata, self._num_packets * EVENT_PACKET_NBYTES
 
     def __repr__(self) -> str:
         return f"EventSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r})"

@@ -47,7 +47,7 @@ from ..layout.gpio import (
 from ..metadata import Timing
 from ..target import check_output_path, store_then_commit
 from ._validate import as_dask_array, check_name, require_timing
-from .event_set import _check_offsets, _packets_by_cell, _to_float32
+from .event_set import check_offsets, packets_by_cell, to_float32
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -179,7 +179,7 @@ def _as_1d(values: Any, label: str) -> np.ndarray:
 
 def _check_values(values: Any, label: str) -> np.ndarray:
     arr = _as_1d(values, label)
-    out = _to_float32(arr, label)
+    out = to_float32(arr, label)
     bad = np.flatnonzero(~np.isfinite(out))
     if bad.size:
         msg = (
@@ -198,7 +198,7 @@ def _check_sparse(data: Sequence[Any], timing: Timing) -> tuple[list[np.ndarray]
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             msg = f"data[{k}] must be an (offsets, values) pair for channel {k}, got {type(pair).__name__}"
             raise TypeError(msg)
-        offs = _check_offsets(_as_1d(pair[0], f"data[{k}] offsets"), f"data[{k}] offsets", limit)
+        offs = check_offsets(_as_1d(pair[0], f"data[{k}] offsets"), f"data[{k}] offsets", limit)
         vals = _check_values(pair[1], f"data[{k}] values")
         if len(offs) != len(vals):
             msg = f"data[{k}] has {len(offs)} offsets but {len(vals)} values; they must be equal"
@@ -415,7 +415,7 @@ def _write(
         event_layout = EventSetLayout([len(o) for o in offsets])
         starts = [int(o[0]) if len(o) else 0 for o in offsets]
         metadata = gpio_footer(kind, timing, names, types, event_layout.num_events.tolist(), starts, extra_properties)
-        packets = _packets_by_cell(offsets, values, event_layout)
+        packets = packets_by_cell(offsets, values, event_layout)
         arrays = [(packets, event_layout.packets())] if packets is not None else []
         data_size = event_layout.data_size
     return store_then_commit(
