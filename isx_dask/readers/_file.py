@@ -167,12 +167,14 @@ def read_array(
     identity: FileIdentity | None = None,
     *,
     file: IO[bytes] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Read ``region`` of an array stored at ``layout`` in ``path`` (positional reads, no mapping).
 
     With ``identity``, the file is checked to be the one the reader opened. With
     ``file`` (an open binary file of ``path``, already checked), that file is read
-    and no new one is opened.
+    and no new one is opened. With ``out`` (a C-contiguous array of the region's
+    shape and the layout's dtype), the bytes are read into it.
 
     Raises
     ------
@@ -183,7 +185,11 @@ def read_array(
     """
     bounds = layout.normalize_region(region)
     counts = tuple(b - a for a, b in bounds)
-    out = np.empty(counts, dtype=np.dtype(layout.dtype))
+    if out is None:
+        out = np.empty(counts, dtype=np.dtype(layout.dtype))
+    elif out.shape != counts or out.dtype != np.dtype(layout.dtype) or not out.flags.c_contiguous:
+        msg = f"out must be a C-contiguous {np.dtype(layout.dtype)} array of shape {counts}, got {out.dtype} {out.shape}"
+        raise ValueError(msg)
     num_runs, run_nbytes, offsets = layout.byte_runs(region)
     if num_runs == 0:
         return out

@@ -92,7 +92,7 @@ class _StoredFrames:
         start, stop, step = key[0].indices(self.shape[0])
         rows, cols = key[1], key[2]
         shape = (len(range(start, stop, step)), len(range(*rows.indices(self.shape[1]))), len(range(*cols.indices(self.shape[2]))))
-        out = np.zeros(shape, dtype=self.dtype)
+        out = np.empty(shape, dtype=self.dtype)
         frames = self.layout.frames()
         if step == 1:  # what Dask asks for: read each run of stored frames at once
             runs = [
@@ -103,12 +103,17 @@ class _StoredFrames:
             times = np.arange(start, stop, step, dtype=np.int64)
             stored = stored_indices_of(self.invalid, times).tolist()
             runs = [(k, k + 1, slice(i, i + 1)) for k, i in enumerate(stored) if i >= 0]
+        filled = 0  # invalid frames read as zeros: zero the gaps between runs
+        for a, b, _ in runs:
+            out[filled:a] = 0
+            filled = b
+        out[filled:] = 0
         if not runs:
             return out
         with open(self.path, "rb", buffering=0) as f:
             check_identity(self.path, f, self.identity)
             for a, b, stored_slice in runs:
-                out[a:b] = read_array(self.path, frames, (stored_slice, rows, cols), file=f)
+                read_array(self.path, frames, (stored_slice, rows, cols), file=f, out=out[a:b])
         return out
 
 
