@@ -257,7 +257,8 @@ def _inspect(path: str, series: int) -> _TiffInfo:
         s = tif.series[series]
         index, shape = _frame_index(s.axes, tuple(s.shape), name)
         one_page = len(s.pages) == shape[0] and tuple(s.keyframe.shape) == shape[1:]
-        offset = s.dataoffset if one_page and s.dataoffset is not None else None
+        in_this_file = len(tif.pages) >= shape[0]  # an OME dataset split over several files is not one byte run
+        offset = s.dataoffset if one_page and in_this_file and s.dataoffset is not None else None
         byteorder: Literal["<", ">"] = ">" if tif.byteorder == ">" else "<"
         frames = _TiffFrames(path, series, index, shape, np.dtype(s.dtype).newbyteorder("="), one_page,
                              None if offset is None else int(offset), byteorder)
