@@ -16,6 +16,9 @@ cell set      ``processing/ophys/ImageSegmentation/PlaneSegmentation``: one row 
               (``'accepted'``, ``'undecided'`` or ``'rejected'``);
               ``processing/ophys/Fluorescence/RoiResponseSeries``: the traces, float32, with
               NaN kept at invalid samples, ``rate`` + ``starting_time``.
+image         ``processing/ophys/Images/<file stem>``: a ``GrayscaleImage`` ``[x, y]`` with
+              ``resolution`` in pixels per cm (square pixels only; the footer, with the
+              top-left corner, in its description).
 event set     ``events/events``: an ``EventsTable`` (NWB 2.10 core), one row per event with
               ``timestamp`` (s from the session start), ``amplitude`` (float32) and ``cell``
               (a ``DynamicTableRegion`` into the ``PlaneSegmentation`` of a cell set converted
@@ -33,9 +36,9 @@ exactly.
 
 Array axes follow the NWB schema, which indexes images as ``[time, width, height]``,
 i.e. ``[t, x, y]``: ``OnePhotonSeries.data[t, x, y] == frames[t, y, x]`` and
-``image_mask[i, x, y] == footprints[i, y, x]``. Vessel sets, images and other types
-have no lossless NWB core representation here and are refused with
-``NotImplementedError``.
+``image_mask[i, x, y] == footprints[i, y, x]``. Vessel sets (and images with
+non-square pixels, and other types) have no lossless NWB core representation here
+and are refused with ``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -401,6 +404,26 @@ def _add_movie(b: _Builder, f: MovieFile) -> None:
     b.nwbfile.add_acquisition(series)
 
 
+def _add_image(b: _Builder, f: MovieFile) -> None:
+    from pynwb.base import Images  # type: ignore[import-untyped,unused-ignore]
+    from pynwb.image import GrayscaleImage  # type: ignore[import-untyped,unused-ignore]
+
+    ophys = b.ophys()
+    if "Images" not in ophys.data_interfaces:
+        ophys.add(Images(name="Images", description="Images from Inscopix .isxd image files"))
+    pixel_um = f.spacing.pixel_size[1]
+    image = np.ascontiguousarray(f.frames[0].compute(**b.compute_kwargs).T)  # one frame: [x, y]
+    stem = os.path.splitext(os.path.basename(f.path))[0] or "image"
+    ophys["Images"].add_image(
+        GrayscaleImage(
+            name=b.unique(stem),
+            data=image,
+            resolution=float(10_000 / pixel_um),  # pixels per centimetre
+            description=f"Inscopix image, indexed [x, y]; {_footer_note(f)}",
+        )
+    )
+
+
 def _add_cell_set(b: _Builder, f: CellSetFile) -> None:
     from hdmf.common import VectorData  # type: ignore[import-untyped,unused-ignore]
     from pynwb.ophys import Fluorescence, ImageSegmentation, PlaneSegmentation  # type: ignore[import-untyped,unused-ignore]
@@ -499,7 +522,7 @@ def _add_event_set(b: _Builder, f: EventSetFile) -> None:
 
 # -- refusing what cannot be represented ------------------------------------------------------
 def _classify(f: IsxdFile, frame_headers: str) -> str:
-    """``'movie'``, ``'cell set'`` or ``'event set'``; anything else raises NotImplementedError."""
+    """``'movie'``, ``'image'``, ``'cell set'`` or ``'event set'``; anything else raises NotImplementedError."""
     if isinstance(f, MovieFile) and f.type == DataSetType.MOVIE:
         if f.metadata.get("hasFrameHeaderFooter") and frame_headers != "drop":
             msg = (
@@ -508,19 +531,26 @@ def _classify(f: IsxdFile, frame_headers: str) -> str:
             )
             raise ValueError(msg)
         return "movie"
+    if isinstance(f, MovieFile) and f.type == DataSetType.IMAGE:
+        height, width = f.spacing.pixel_size
+        if height != width:
+            msg = (
+                f"{f.path!r} is an image with non-square pixels ({float(height)} x {float(width)} um); an NWB "
+                "GrayscaleImage records one resolution, so it cannot hold them"
+            )
+            raise NotImplementedError(msg)
+        return "image"
     if isinstance(f, CellSetFile):
         return "cell set"
     if isinstance(f, EventSetFile):
         return "event set"
     if isinstance(f, VesselSetFile):
         kind = "vessel set"
-    elif isinstance(f, MovieFile):
-        kind = "image"
     else:
         kind = f.type.name.lower().replace("_", " ")
     msg = (
-        f"{f.path!r} is an .isxd {kind} ({f.type.name}); isxd_to_nwb converts movies, cell sets and event sets "
-        f"only, and NWB core has no type that holds a {kind} without losing data"
+        f"{f.path!r} is an .isxd {kind} ({f.type.name}); isxd_to_nwb converts movies, images, cell sets and "
+        f"event sets only, and NWB core has no type that holds a {kind} without losing data"
     )
     raise NotImplementedError(msg)
 
@@ -582,7 +612,7 @@ def isxd_to_nwb(
     fsync: bool = True,
     compute_kwargs: dict[str, Any] | None = None,
 ) -> str:
-    """Write ``.isxd`` movies, cell sets and event sets of one session into one NWB file.
+    """Write ``.isxd`` movies, images, cell sets and event sets of one session into one NWB file.
 
     Movie frames, footprints and traces are streamed from the lazy Dask arrays
     of :func:`isx_dask.open_isxd` into the HDF5 file one Dask block (about
@@ -646,8 +676,8 @@ def isxd_to_nwb(
         naive or too-late ``session_start_time`` is given, or a movie has frame
         headers and ``frame_headers='refuse'``.
     NotImplementedError
-        If an input is a vessel set, an image or another type NWB core cannot
-        hold here; nothing is written.
+        If an input is a vessel set, an image with non-square pixels or another
+        type NWB core cannot hold here; nothing is written.
     FileExistsError
         If ``nwb_path`` exists and ``overwrite`` is False.
     FileNotFoundError
@@ -718,10 +748,12 @@ def isxd_to_nwb(
         excitation_lambda=float(excitation_lambda),
     )
     # cell sets first, so that an event set can refer to the PlaneSegmentation of its cells
-    rank = {"movie": 0, "cell set": 1, "event set": 2}
+    rank = {"movie": 0, "image": 0, "cell set": 1, "event set": 2}
     for f, kind in sorted(zip(files, kinds), key=lambda fk: rank[fk[1]]):
         if kind == "movie":
             _add_movie(builder, f)  # type: ignore[arg-type]
+        elif kind == "image":
+            _add_image(builder, f)  # type: ignore[arg-type]
         elif kind == "cell set":
             _add_cell_set(builder, f)  # type: ignore[arg-type]
         else:

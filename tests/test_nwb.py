@@ -325,12 +325,34 @@ def test_overwrite_replaces_and_a_failed_write_keeps_the_old_file(session, tmp_p
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("vesselset_diameter.isxd", "vessel set"), ("vesselset_rbc.isxd", "vessel set"), ("image_u16.isxd", "image")],
+    [("vesselset_diameter.isxd", "vessel set"), ("vesselset_rbc.isxd", "vessel set")],
 )
 def test_unsupported_types_are_refused(golden, session, tmp_path, name, kind):
     src = golden(name)
     with pytest.raises(NotImplementedError, match=kind):
         isxd_to_nwb([session["movie"], src], tmp_path / "o.nwb")
+    assert list(tmp_path.glob("o.nwb*")) == []
+
+
+def test_images_become_grayscale_images(isx, golden, session, tmp_path):
+    sources = [golden("image_u16.isxd"), golden("image_f32.isxd")]
+    isxd_to_nwb([session["movie"], *sources], tmp_path / "i.nwb")
+    with NWBHDF5IO(str(tmp_path / "i.nwb"), "r") as io:
+        images = io.read().processing["ophys"]["Images"]
+        for src in sources:
+            official = isx.Image.read(str(src))
+            image = images[src.stem]
+            assert image.data.dtype == official.get_data().dtype
+            np.testing.assert_array_equal(image.data[:].T, official.get_data())
+            impl = official.spacing._impl
+            assert image.resolution == pytest.approx(1e4 / float(Fraction(impl.pixel_width.num, impl.pixel_width.den)))
+            assert image.resolution == pytest.approx(1e4 / 3)  # the golden images have 3 um pixels
+
+
+def test_images_with_non_square_pixels_are_refused(tmp_path):
+    xd.write_image(np.ones((4, 3), np.uint16), tmp_path / "i.isxd", spacing=xd.Spacing(num_pixels=(4, 3), pixel_size=(2, 3)))
+    with pytest.raises(NotImplementedError, match="non-square pixels"):
+        isxd_to_nwb(tmp_path / "i.isxd", tmp_path / "o.nwb")
     assert list(tmp_path.glob("o.nwb*")) == []
 
 
