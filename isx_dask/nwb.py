@@ -469,14 +469,21 @@ def _add_cell_set(b: _Builder, f: CellSetFile) -> None:
     )
 
 
+def _events_per_cell(f: EventSetFile, num_cells: int) -> Any:
+    """``(offsets, amplitudes)`` of each cell: in one pass over the file where the reader offers it."""
+    every = getattr(f, "get_all_cell_data", None)
+    if callable(every):
+        return every()
+    return (f.get_cell_data(k) for k in range(num_cells))  # one pass per cell
+
+
 def _add_event_set(b: _Builder, f: EventSetFile) -> None:
     from hdmf.common import DynamicTable, DynamicTableRegion, VectorData  # type: ignore[import-untyped,unused-ignore]
     from pynwb.event import EventsTable, TimestampVectorData  # type: ignore[import-untyped,unused-ignore]
 
     names = tuple(f.cell_names)
     offsets, amplitudes, cells = [], [], []
-    for k in range(len(names)):
-        offs, amps = f.get_cell_data(k)
+    for k, (offs, amps) in enumerate(_events_per_cell(f, len(names))):
         offsets.append(np.asarray(offs, dtype=np.uint64))
         amplitudes.append(np.asarray(amps, dtype=np.float32))
         cells.append(np.full(len(offs), k, dtype=np.int64))

@@ -232,6 +232,21 @@ def test_event_set_becomes_an_events_table(isx, session, tmp_path):
         assert len(times) == sum(len(o) for o in OFFSETS)
 
 
+def test_event_set_cell_by_cell_gives_the_same_table(session, tmp_path, monkeypatch):
+    """The one-pass read and the per-cell read (used where the reader has no get_all_cell_data) agree."""
+    isxd_to_nwb(session["events"], tmp_path / "a.nwb")
+    monkeypatch.delattr(xd.EventSetFile, "get_all_cell_data", raising=False)
+    isxd_to_nwb(session["events"], tmp_path / "b.nwb")
+    tables = []
+    for name in ("a.nwb", "b.nwb"):
+        with NWBHDF5IO(str(tmp_path / name), "r") as io:
+            events = io.read().events["events"]
+            tables.append([events[c].data[:] for c in ("timestamp", "amplitude", "cell")])
+    for a, b in zip(*tables):
+        np.testing.assert_array_equal(a, b)
+    assert len(tables[0][0]) == 5
+
+
 def test_golden_event_set(isx, golden, tmp_path):
     src = golden("eventset_unordered.isxd")
     isxd_to_nwb(src, tmp_path / "e.nwb")
