@@ -30,7 +30,7 @@ import os
 import shutil
 import uuid
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
@@ -44,10 +44,11 @@ if TYPE_CHECKING:
 __all__ = ["IncrementalWriter", "PathLike", "check_item_index", "missing_indices", "rewrite_footer"]
 
 PathLike = str | os.PathLike[str]
-_W = TypeVar("_W", bound="IncrementalWriter")
+_W = TypeVar("_W", bound="IncrementalWriter[Any]")
+_R = TypeVar("_R", bound="IsxdFile")
 
 
-class IncrementalWriter:
+class IncrementalWriter(Generic[_R]):
     """Base of the incremental writers: open, read, commit, discard, context manager and finaliser."""
 
     #: What the file is, for messages ("movie", "cell set", ...).
@@ -59,7 +60,7 @@ class IncrementalWriter:
         self.file_path: str = ""
         #: ``'w'`` once opened with ``write()`` (also after :meth:`flush`, as in the official package), ``'r'`` when read.
         self.mode: str = ""
-        self._reader: Any = None
+        self._reader: _R | None = None
         self._partial: str | None = None
         self._overwrite = False
         self._editable = False
@@ -68,7 +69,7 @@ class IncrementalWriter:
 
     # -- what each type says ---------------------------------------------------------------
     @classmethod
-    def _open_reader(cls, path: str) -> IsxdFile:
+    def _open_reader(cls, path: str) -> _R:
         """The committed file at ``path``, opened with the reader of this type."""
         raise NotImplementedError
 
@@ -146,7 +147,7 @@ class IncrementalWriter:
         return acquisition_info(self._require_reader().extra_properties)
 
     # -- checks ----------------------------------------------------------------------------
-    def _require_reader(self) -> Any:
+    def _require_reader(self) -> _R:
         if self._reader is None:
             msg = f"this {self.kind} is open for writing; flush it, or open it with {type(self).__name__}.read, to read it"
             raise RuntimeError(msg)

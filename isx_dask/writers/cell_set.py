@@ -203,7 +203,7 @@ def write_cell_set(
 
 
 # -- incremental writer ---------------------------------------------------------------------
-class CellSet(IncrementalWriter):
+class CellSet(IncrementalWriter["CellSetFile"]):
     """A cell set file, opened for writing cell by cell or for reading, as ``isx.CellSet``.
 
     Use :meth:`write` and :meth:`read` to create one. Unlike the official
@@ -229,7 +229,6 @@ class CellSet(IncrementalWriter):
 
     kind = "cell set"
     status_key = "CellStatuses"
-    _reader: CellSetFile | None
 
     def __init__(self) -> None:
         super().__init__()

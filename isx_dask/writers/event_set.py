@@ -560,7 +560,7 @@ def write_event_set_dense(
 
 
 # -- incremental ----------------------------------------------------------------------------------
-class EventSet(IncrementalWriter):
+class EventSet(IncrementalWriter["EventSetFile"]):
     """An event set file, opened for writing cell by cell or for reading, as ``isx.EventSet``.
 
     Use :meth:`write` and :meth:`read` to create one. What differs from the
@@ -588,7 +588,6 @@ class EventSet(IncrementalWriter):
     """
 
     kind = "event set"
-    _reader: EventSetFile | None
 
     def __init__(self) -> None:
         super().__init__()

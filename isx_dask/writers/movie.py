@@ -254,7 +254,7 @@ def write_image(
     )
 
 
-class Movie(IncrementalWriter):
+class Movie(IncrementalWriter["MovieFile"]):
     """A movie file, opened for writing frame by frame or for reading, as ``isx.Movie``.
 
     Use :meth:`write` and :meth:`read` to create one. Unlike the official
@@ -275,7 +275,6 @@ class Movie(IncrementalWriter):
     """
 
     kind = "movie"
-    _reader: MovieFile | None
     _layout: MovieLayout
     _stored: np.ndarray
     _written: np.ndarray

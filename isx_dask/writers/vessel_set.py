@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import os
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
@@ -23,84 +22,57 @@ from ..layout.vessel_set import (
     vessel_set_extra_properties,
     vessel_set_footer,
 )
+from ..layout.cell_set import default_name
+from ..layout.vessel_set import VESSEL_STATUS_CODES
 from ..metadata import Spacing, Timing
-from ..target import IsxdTarget, check_output_path, commit, preallocate, store_then_commit
-from ._incremental import IncrementalWriter
+from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
+from ._incremental import IncrementalWriter, PathLike, check_item_index
+from ._options import check_write_options, fill_doc, store
 from ._validate import (
+    DEFAULT_CASTING,
     as_dask_array,
     cast_array,
     check_name,
+    check_names,
     check_spacing,
     check_status,
+    check_statuses,
     check_timing,
+    convert_in_memory,
+    inherit_metadata,
+    nan_at_invalid,
+    prepare_array,
     require_spacing,
     require_timing,
+    warn_defaults,
 )
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
 
     from ..readers.vessel_set import VesselSetFile
+    from ._options import StoreOptions
+
+    class _VesselSetOptions(StoreOptions, total=False):
+        timing: Timing | None
+        spacing: Spacing | None
+        extra_properties: Any
+        metadata_from: PathLike | None
+        direction_traces: Any
+        center_traces: Any
+        correlations: Any
+        vessel_names: Sequence[str | None] | None
+        statuses: Any
+        casting: str
 
 __all__ = ["VesselSet", "write_vessel_set"]
-
-PathLike = str | os.PathLike[str]
 _F32 = np.dtype("<f4")
 _I8 = np.dtype("<i8")
 
 
 def _second_trace_name(vessel_type: str) -> str:
     return "center_traces" if vessel_type == "vessel diameter" else "direction_traces"
-
-
-def resolve_vessel_names(names: Sequence[str | None] | None, num_vessels: int) -> list[str]:
-    """Vessel names as the official package stores them.
-
-    ``None`` (or a None entry) gives ``'V{index}'``; ``''`` gives ``'V'`` and the
-    index zero-padded to the digit count of ``num_vessels`` (12 vessels: ``'V03'``).
-
-    Raises
-    ------
-    ValueError
-        Wrong number of names, or a name over 255 UTF-8 bytes.
-    TypeError
-        A name that is not a string.
-    """
-    if names is None:
-        names = [None] * num_vessels
-    elif isinstance(names, str):
-        msg = f"names must be a sequence of strings, one per vessel, got the string {names!r}"
-        raise TypeError(msg)
-    names = list(names)
-    if len(names) != num_vessels:
-        msg = f"names has {len(names)} entries; expected one per vessel ({num_vessels})"
-        raise ValueError(msg)
-    width = len(str(num_vessels))
-    out = []
-    for k, name in enumerate(names):
-        if name is None:
-            name = f"V{k}"
-        elif not isinstance(name, str):
-            msg = f"names[{k}] must be a string, got {name!r}"
-            raise TypeError(msg)
-        elif name == "":
-            name = f"V{k:0{width}d}"
-        check_name(name, f"names[{k}]")
-        out.append(name)
-    return out
-
-
-def _resolve_statuses(statuses: Sequence[str] | None, num_vessels: int) -> list[str]:
-    if statuses is None:
-        return ["undecided"] * num_vessels
-    if isinstance(statuses, str):
-        msg = f"statuses must be a sequence, one per vessel, got the string {statuses!r}"
-        raise TypeError(msg)
-    statuses = list(statuses)
-    if len(statuses) != num_vessels:
-        msg = f"statuses has {len(statuses)} entries; expected one per vessel ({num_vessels})"
-        raise ValueError(msg)
-    return [check_status(s, f"statuses[{k}]") for k, s in enumerate(statuses)]
 
 
 def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray:
@@ -123,7 +95,7 @@ def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray:
 
 
 def _heatmap_inputs(
-    correlations: Any, num_vessels: int, num_samples: int
+    correlations: Any, num_vessels: int, num_samples: int, casting: str
 ) -> tuple[Any, list[Any] | None, list[tuple[int, int]] | None]:
     """``(stacked, per_vessel, shapes)``: one 5-D Dask array, or one 4-D array per vessel."""
     if correlations is None:
@@ -138,7 +110,7 @@ def _heatmap_inputs(
                 f"got {stacked.shape}"
             )
             raise ValueError(msg)
-        stacked = cast_array(stacked, "correlations", _F32, "same_kind")
+        stacked = cast_array(stacked, "correlations", _F32, casting)
         return stacked, None, [(h, w)] * num_vessels
     if isinstance(correlations, (str, bytes)) or not isinstance(correlations, Sequence):
         msg = f"correlations must be one 5-D array or a sequence of 4-D arrays, got {type(correlations).__name__}"
@@ -159,39 +131,53 @@ def _heatmap_inputs(
         if arr.shape[0] != num_samples or arr.shape[1] != 3:
             msg = f"{label} must have shape {expected}, got {arr.shape}"
             raise ValueError(msg)
-        per_vessel.append(cast_array(arr, label, _F32, "same_kind"))
+        per_vessel.append(cast_array(arr, label, _F32, casting))
         shapes.append((int(arr.shape[2]), int(arr.shape[3])))
     return None, per_vessel, shapes
 
 
-def _nan_invalid(traces: Any, timing: Timing) -> Any:
-    import dask.array as da
-
-    mask = timing.get_valid_samples_mask()
-    if mask.all():
-        return traces
-    return da.where(mask, traces, np.float32(np.nan))
-
-
+@overload
 def write_vessel_set(
-    path: PathLike,
-    *,
-    vessel_type: str,
+    image: Any, lines: Any, traces: Any, path: PathLike, *, vessel_type: str, compute: Literal[False],
+    **options: Unpack[_VesselSetOptions],
+) -> Delayed: ...
+@overload
+def write_vessel_set(
+    image: Any, lines: Any, traces: Any, path: PathLike, *, vessel_type: str, compute: Literal[True] = ...,
+    **options: Unpack[_VesselSetOptions],
+) -> None: ...
+@overload
+def write_vessel_set(
+    image: Any, lines: Any, traces: Any, path: PathLike, *, vessel_type: str, compute: bool,
+    **options: Unpack[_VesselSetOptions],
+) -> Delayed | None: ...
+
+
+@fill_doc
+def write_vessel_set(
     image: Any,
     lines: Any,
     traces: Any,
-    center_traces: Any = None,
-    direction_traces: Any = None,
-    correlations: Any = None,
+    path: PathLike,
+    *,
+    vessel_type: str,
     timing: Timing | None = None,
     spacing: Spacing | None = None,
-    names: Sequence[str | None] | None = None,
-    statuses: Sequence[str] | None = None,
     extra_properties: Any = None,
+    metadata_from: PathLike | None = None,
+    direction_traces: Any = None,
+    center_traces: Any = None,
+    correlations: Any = None,
+    vessel_names: Sequence[str | None] | None = None,
+    statuses: Any = None,
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
-    **compute_kwargs: Any,
+    resume: bool = False,
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
+    compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Write a vessel set to an ``.isxd`` file, chunk by chunk, out of core.
 
@@ -202,37 +188,39 @@ def write_vessel_set(
 
     Parameters
     ----------
-    path : str or os.PathLike
-        Output file; must end with ``.isxd``.
-    vessel_type : {'vessel diameter', 'rbc velocity'}
-        Kind of set. Unlike the official writer, any other value is an error.
     image : numpy.ndarray or dask.array.Array, shape (rows, cols)
         The projection image, stored once for all vessels (float32).
     lines : array of int, shape (num_vessels, 2, 2) or (num_vessels, 4, 2)
         Line points as rows of (x, y): 2 per vessel in diameter sets, 4 in rbc sets.
     traces : numpy.ndarray or dask.array.Array, shape (num_vessels, num_samples)
         Diameter or velocity traces (float32).
-    center_traces : array, shape (num_vessels, num_samples)
-        Centre traces; required for (and only for) diameter sets.
+    path : str or os.PathLike
+        Output file; must end with ``.isxd``.
+    vessel_type : {'vessel diameter', 'rbc velocity'}
+        Kind of set. Unlike the official writer, any other value is an error.
+    timing : Timing, optional
+        Defaults to ``num_samples`` samples of 50 ms (with a :class:`DefaultMetadataWarning`).
+    spacing : Spacing, optional
+        Defaults to the image shape with 3-micron pixels (with a :class:`DefaultMetadataWarning`).
+    {metadata}
     direction_traces : array, shape (num_vessels, num_samples)
         Direction traces in degrees from +x; required for (and only for) rbc sets.
+    center_traces : array, shape (num_vessels, num_samples)
+        Centre traces; required for (and only for) diameter sets.
     correlations : array or sequence of arrays, optional
         rbc sets only: one ``(num_vessels, num_samples, 3, rows, cols)`` array when
         all heatmaps share a size, or one ``(num_samples, 3, rows_k, cols_k)`` array
         per vessel. Axis 1 (or 0) holds the time offsets -1, 0, +1.
-    timing : Timing, optional
-        Defaults to ``num_samples`` samples of 50 ms.
-    spacing : Spacing, optional
-        Defaults to the image shape.
-    names : sequence of str or None, optional
-        Defaults to ``'V0'``, ``'V1'``, ...; ``''`` gives a zero-padded ``'V..'``, as
-        the official core. At most 255 UTF-8 bytes each.
-    statuses : sequence of {'accepted', 'undecided', 'rejected'}, optional
-        Defaults to undecided.
-    extra_properties : dict, optional
-        Stored in ``extraProperties``, with ``idps.vesselset.type`` added.
-    overwrite, compute, fsync, **compute_kwargs
-        As in :func:`isx_dask.write_movie`.
+    vessel_names : sequence of str or None, optional
+        Defaults to the official core's names (``'V'`` and the index zero-padded
+        to the digits of the largest index); ``None`` or ``''`` entries too. At
+        most 255 UTF-8 bytes each.
+    statuses : sequence, str or bool, optional
+        One status per vessel (``'accepted'``, ``'undecided'``, ``'rejected'``, or
+        booleans); defaults to undecided.
+    casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_value'
+        Which conversions to float32 are allowed (see :func:`write_movie`).
+    {options}
 
     Returns
     -------
@@ -252,11 +240,14 @@ def write_vessel_set(
 
     Examples
     --------
-    >>> write_vessel_set("v.isxd", vessel_type="vessel diameter", image=proj, lines=lines,
-    ...                  traces=diameters, center_traces=centres)  # doctest: +SKIP
+    >>> write_vessel_set(proj, lines, diameters, "v.isxd", vessel_type="vessel diameter",
+    ...                  center_traces=centres)  # doctest: +SKIP
     """
     import dask.array as da
 
+    options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
+    given = (timing is not None or metadata_from is not None, spacing is not None or metadata_from is not None)
+    timing, spacing, extra_properties, _ = inherit_metadata(metadata_from, timing, spacing, extra_properties)
     vessel_type = check_vessel_type(vessel_type)
     is_rbc = vessel_type == "rbc velocity"
     wrong, second = (center_traces, direction_traces) if is_rbc else (direction_traces, center_traces)
@@ -270,12 +261,11 @@ def write_vessel_set(
     if correlations is not None and not is_rbc:
         msg = "correlations (heatmaps) can be stored only in 'rbc velocity' sets, not in 'vessel diameter' sets"
         raise ValueError(msg)
-    check_extra_properties(extra_properties)
     vessel_set_extra_properties(vessel_type, extra_properties)
 
-    image = cast_array(as_dask_array(image, "image", 2, "(rows, cols)"), "image", _F32, "same_kind")
-    traces = cast_array(as_dask_array(traces, "traces", 2, "(num_vessels, num_samples)"), "traces", _F32, "same_kind")
-    second = cast_array(as_dask_array(second, second_name, 2, "(num_vessels, num_samples)"), second_name, _F32, "same_kind")
+    image = prepare_array(image, "image", 2, "(rows, cols)", _F32, casting)
+    traces = prepare_array(traces, "traces", 2, "(num_vessels, num_samples)", _F32, casting)
+    second = prepare_array(second, second_name, 2, "(num_vessels, num_samples)", _F32, casting)
     n, num_samples = traces.shape
     if second.shape != traces.shape:
         msg = f"{second_name} has shape {second.shape}; expected the shape of traces {traces.shape}"
@@ -287,15 +277,16 @@ def write_vessel_set(
         raise ValueError(msg)
     timing = check_timing(timing, num_samples, "traces")
     spacing = check_spacing(spacing, image.shape, "image")
-    stacked, per_vessel, shapes = _heatmap_inputs(correlations, n, num_samples)
-    names = resolve_vessel_names(names, n)
-    statuses = _resolve_statuses(statuses, n)
+    stacked, per_vessel, shapes = _heatmap_inputs(correlations, n, num_samples, casting)
+    names = check_names(vessel_names, n, prefix="V", label="vessel_names")
+    vessel_statuses = check_statuses(statuses, n, item="vessel")
+    warn_defaults(timing_given=given[0], spacing_given=given[1])
     path = check_output_path(path, overwrite)
 
     layout = VesselSetLayout(timing, spacing, vessel_type, n, shapes)
-    metadata = vessel_set_footer(timing, spacing, vessel_type, names, statuses, shapes, extra_properties)
-    traces = _nan_invalid(traces, timing)
-    second = _nan_invalid(second, timing)
+    metadata = vessel_set_footer(timing, spacing, vessel_type, names, vessel_statuses, shapes, extra_properties)
+    traces = nan_at_invalid(traces, timing)
+    second = nan_at_invalid(second, timing)
     arrays: list[tuple[Any, ArrayLayout]] = []
     if n:
         arrays.append((image, layout.projection()))
@@ -316,10 +307,7 @@ def write_vessel_set(
             arrays.append((stacked, layout.stacked_heatmaps()))
         elif per_vessel is not None:
             arrays += [(arr, layout.heatmaps(k)) for k, arr in enumerate(per_vessel)]
-    return store_then_commit(
-        arrays, path, layout.data_size, metadata,
-        overwrite=overwrite, compute=compute, fsync=fsync, **compute_kwargs,
-    )
+    return store(arrays, path, layout.data_size, metadata, options)
 
 
 def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray:
@@ -338,7 +326,7 @@ def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int,
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-class VesselSet(IncrementalWriter):
+class VesselSet(IncrementalWriter["VesselSetFile"]):
     """A vessel set file, opened for writing vessel by vessel or for reading, as ``isx.VesselSet``.
 
     Use :meth:`write` and :meth:`read` to create one. Vessel records differ in
@@ -365,55 +353,25 @@ class VesselSet(IncrementalWriter):
         RBC_VELOCITY = 1
 
     kind = "vessel set"
+    status_key = "VesselStatuses"
 
     def __init__(self) -> None:
-        self.file_path: str = ""
-        self.mode: str = ""
-        self._reader: VesselSetFile | None = None
-        self._partial: str | None = None
+        super().__init__()
         # State of a set being written (see write()).
-        self._timing = Timing()
-        self._spacing = Spacing()
         self._vessel_type = "vessel diameter"
         self._extra_properties: Any = None
-        self._overwrite = False
         self._names: list[str] = []
         self._statuses: list[str] = []
         self._heatmap_shapes: list[tuple[int, int]] | None = None
         self._end = 0
 
-    # -- opening -------------------------------------------------------------------------
     @classmethod
-    def read(cls, file_path: PathLike, read_only: bool = True) -> VesselSet:
-        """Open a committed vessel set for reading.
-
-        Parameters
-        ----------
-        file_path : str or os.PathLike
-            The file.
-        read_only : bool, default True
-            Only True is supported: committed files are never modified in place
-            (to change statuses, write a new set).
-
-        Raises
-        ------
-        ValueError
-            If ``read_only`` is False.
-        FileNotFoundError
-            If the file does not exist.
-        IsxdFormatError
-            If it is not a committed vessel set.
-        """
+    def _open_reader(cls, path: str) -> VesselSetFile:
         from ..readers.vessel_set import VesselSetFile
 
-        if not read_only:
-            msg = "read_only=False is not supported: committed files are not modified in place; write a new set with the statuses you want"
-            raise ValueError(msg)
-        self = cls()
-        self._reader = VesselSetFile(file_path)
-        self.file_path, self.mode = str(os.fspath(file_path)), "r"
-        return self
+        return VesselSetFile(path)
 
+    # -- opening -------------------------------------------------------------------------
     @classmethod
     def write(
         cls,
@@ -452,27 +410,14 @@ class VesselSet(IncrementalWriter):
         vessel_type = check_vessel_type(vessel_type)
         check_extra_properties(extra_properties)
         vessel_set_extra_properties(vessel_type, extra_properties)
-        path = check_output_path(file_path, overwrite)
         self = cls()
-        self.file_path, self.mode = path, "w"
         self._timing, self._spacing, self._vessel_type = timing, spacing, vessel_type
         self._extra_properties = extra_properties
-        self._overwrite = overwrite
         self._end = VesselSetLayout(timing, spacing, vessel_type, 0).projection_nbytes
-        self._partial = preallocate(path, 0)
+        self._start(file_path, overwrite)
         return self
 
     # -- properties ----------------------------------------------------------------------
-    @property
-    def timing(self) -> Timing:
-        """Timing of the traces."""
-        return self._reader.timing if self._reader is not None else self._timing
-
-    @property
-    def spacing(self) -> Spacing:
-        """Spacing of the projection image."""
-        return self._reader.spacing if self._reader is not None else self._spacing
-
     @property
     def num_vessels(self) -> int:
         """Number of vessels (written so far, while writing)."""
@@ -490,19 +435,15 @@ class VesselSet(IncrementalWriter):
         return self.VesselSetType.VESSEL_DIAMETER
 
     # -- reading -------------------------------------------------------------------------
-    def _require_reader(self) -> VesselSetFile:
-        if self._reader is None:
-            msg = "this vessel set is open for writing; flush it and open it with VesselSet.read to read it"
-            raise RuntimeError(msg)
-        return self._reader
-
     def get_vessel_name(self, index: int) -> str:
         """Name of vessel ``index``."""
-        return self._require_reader().names[self._require_reader().check_index(index)]
+        reader = self._require_reader()
+        return str(reader.names[reader.check_index(index)])
 
     def get_vessel_status(self, index: int) -> str:
         """Status of vessel ``index``: ``'accepted'``, ``'undecided'`` or ``'rejected'``."""
-        return self._require_reader().statuses[self._require_reader().check_index(index)]
+        reader = self._require_reader()
+        return str(reader.statuses[reader.check_index(index)])
 
     def get_vessel_image_data(self, index: int) -> np.ndarray:
         """The projection image (the same for every vessel), ``(rows, cols)`` float32."""
@@ -668,8 +609,13 @@ class VesselSet(IncrementalWriter):
         self._names.append(name)
         self._statuses.append("undecided")
 
-    def set_vessel_status(self, index: int, status: str) -> None:
-        """Set the status of a written vessel (stored when the set is flushed).
+    def set_vessel_status(self, index: int, status: str | bool) -> None:
+        """Set the status of vessel ``index``: ``'accepted'``, ``'undecided'`` or ``'rejected'`` (or a bool).
+
+        As in the official package, on a set being written this first flushes
+        the file (so call it only after every vessel is written); the status is
+        then written through to the committed file at once, as on a set opened
+        with ``read(path, read_only=False)``.
 
         Raises
         ------
@@ -678,35 +624,25 @@ class VesselSet(IncrementalWriter):
         IndexError
             A vessel not written yet.
         RuntimeError
-            The set is not open for writing (committed files are read-only here).
+            The set was opened read-only.
         """
-        if self.mode != "w" or self._partial is None:
-            msg = f"vessel set {self.file_path!r} is not open for writing; statuses are set before flush()"
-            raise RuntimeError(msg)
-        status = check_status(status, "status")
-        if not 0 <= index < len(self._names):
-            msg = f"Vessel index {index} is too large. There are only {len(self._names)} vessels."
-            raise IndexError(msg)
-        self._statuses[index] = status
+        status = check_status(status, "status", allow_bool=True)
+        if self._partial is not None:
+            if not 0 <= check_item_index(index, None, "vessel") < len(self._names):
+                msg = f"Vessel index {index} is too large. There are only {len(self._names)} vessels."
+                raise IndexError(msg)
+            self.flush()
+        self._write_status(index, VESSEL_STATUS_CODES[status])
 
-    def flush(self) -> None:
-        """Commit the file: append the tail pad and footer, and move it to its path. A second call does nothing."""
-        if self.mode != "w" or self._partial is None:
-            return
+    def _footer(self) -> tuple[dict[str, Any], int]:
         n = len(self._names)
-        width = len(str(n))
-        names = [f"V{k:0{width}d}" if name == "" else name for k, name in enumerate(self._names)]
+        names = [default_name("V", k, n) if name == "" else name for k, name in enumerate(self._names)]
         layout = VesselSetLayout(self._timing, self._spacing, self._vessel_type, n, self._heatmap_shapes)
         assert layout.data_size == (self._end + layout.line_nbytes if n else 0)
         metadata = vessel_set_footer(
             self._timing, self._spacing, self._vessel_type, names, self._statuses, self._heatmap_shapes, self._extra_properties
         )
-        commit(self._partial, self.file_path, metadata, layout.data_size, overwrite=self._overwrite)
-        self._partial = None
-        self.mode = "r"
-        from ..readers.vessel_set import VesselSetFile
-
-        self._reader = VesselSetFile(self.file_path)
+        return metadata, layout.data_size
 
     def __repr__(self) -> str:
         return f"VesselSet({self.file_path!r}, mode={self.mode!r}, vessel_type={self.vessel_type!r}, num_vessels={self.num_vessels})"
