@@ -269,6 +269,12 @@ def _session_start(starts: list[Time], session_start_time: _dt.datetime | None) 
             raise ValueError(msg)
         return session_start_time, reference
     earliest = min(starts, key=_epoch_secs)
+    if _epoch_secs(earliest) == 0:
+        msg = (
+            "the inputs' start time is 1970-01-01 00:00:00 UTC, the default of files written without a start "
+            "time, so session_start_time in the NWB file is that date; pass session_start_time= with the real one"
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
     when = _to_datetime(_epoch_secs(earliest), earliest.utc_offset)
     return when, _datetime_secs(when)
 
@@ -643,7 +649,9 @@ def isxd_to_nwb(
         random UUID4 (so converting twice gives two identifiers).
     session_start_time : datetime.datetime, optional
         Timezone-aware start of the session. Default: the earliest ``Timing``
-        start of the inputs, with that file's UTC offset, to the microsecond.
+        start of the inputs other than images, with that file's UTC offset, to
+        the microsecond (a UserWarning says so if it is the 1970 epoch, the
+        start of files written without one).
         Every NWB time (``starting_time``, ``timestamps``, event times) is in
         seconds from it, so inputs that start later get a positive offset.
     indicator, location : str, default "unknown"
@@ -736,7 +744,9 @@ def isxd_to_nwb(
     pynwb = _import_pynwb()
     if "event set" in kinds:
         _require_events_table()
-    start_time, reference = _session_start([f.timing.start for f in files], session_start_time)
+    # images carry no time in NWB, so their (usually default) start does not set the session's
+    timed = [f for f, kind in zip(files, kinds) if kind != "image"] or files
+    start_time, reference = _session_start([f.timing.start for f in timed], session_start_time)
 
     nwbfile = pynwb.NWBFile(
         session_description=session_description,

@@ -108,6 +108,15 @@ def test_movie_with_invalid_frames_keeps_only_stored_frames_with_their_timestamp
     assert leftovers(tmp_path) == []
 
 
+def test_a_default_1970_start_time_is_not_silent(tmp_path):
+    xd.write_movie(np.ones((2, 3, 4), np.uint16), tmp_path / "m.isxd", timing=xd.Timing(num_samples=2, start=xd.Time()),
+                   spacing=xd.Spacing(num_pixels=(3, 4)))
+    with pytest.warns(UserWarning, match="session_start_time="):
+        isxd_to_nwb(tmp_path / "m.isxd", tmp_path / "m.nwb")
+    with NWBHDF5IO(str(tmp_path / "m.nwb"), "r") as io:
+        assert io.read().session_start_time == dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def test_regular_movie_gets_rate_and_starting_time(isx, tmp_path):
     frames = np.random.default_rng(1).random((7, 4, 3), dtype=np.float32)
     timing = xd.Timing(num_samples=7, period=xd.Duration(1, 30), start=START)
@@ -188,6 +197,7 @@ def test_cell_set_masks_traces_statuses(isx, session, tmp_path):
         assert segmentation.imaging_plane.grid_spacing[0] == pytest.approx(2.5e-6, rel=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:the inputs' start time is 1970")
 def test_golden_cell_sets_including_an_empty_one(isx, golden, tmp_path):
     for name in ("cellset_dropped.isxd", "cellset_empty.isxd"):
         src = golden(name)
@@ -247,6 +257,7 @@ def test_event_set_cell_by_cell_gives_the_same_table(session, tmp_path, monkeypa
     assert len(tables[0][0]) == 5
 
 
+@pytest.mark.filterwarnings("ignore:the inputs' start time is 1970")
 def test_golden_event_set(isx, golden, tmp_path):
     src = golden("eventset_unordered.isxd")
     isxd_to_nwb(src, tmp_path / "e.nwb")
