@@ -1,0 +1,91 @@
+"""One way to pass options: every public writer and converter has an explicit, keyword-only signature.
+
+An unknown or misspelled keyword (``period=`` on write_movie, ``statuse=`` on
+write_cell_set) is a ``TypeError`` naming it, before anything is created, and
+the storage options come in one order everywhere.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import isx_dask as xd
+
+WRITERS = sorted(
+    name for name in xd.__all__
+    if name.startswith("write_") or name.endswith(("_to_isxd", "_to_zarr", "_to_nwb"))
+    or name in ("create_movie", "deinterleave_movie")
+)
+STORAGE_OPTIONS = ["overwrite", "compute", "fsync", "resume", "reserve", "write_method", "compute_kwargs"]
+
+
+def test_the_writers_are_all_found():
+    assert {"write_movie", "write_cell_set", "write_event_set_dense", "write_vessel_set", "zarr_to_isxd",
+            "suite2p_to_isxd", "tiff_to_isxd", "isxd_to_nwb", "write_gpio_set"} <= set(WRITERS)
+
+
+UNKNOWN = [
+    (name, keyword)
+    for name in WRITERS
+    for keyword in ("bogus_option", "statuse", "period", "scheduler")
+    if keyword not in inspect.signature(getattr(xd, name)).parameters  # period= is real on the recording converters
+]
+
+
+@pytest.mark.parametrize(("name", "keyword"), UNKNOWN)
+def test_unknown_keyword_is_a_type_error_naming_it(tmp_path, name, keyword):
+    func = getattr(xd, name)
+    params = inspect.signature(func).parameters
+    required = [p for p in params.values() if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    args = [tmp_path / f"arg{i}.isxd" for i in range(len(required))]
+    with pytest.raises(TypeError, match=keyword):
+        func(*args, **{keyword: 1})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_no_catch_all_keywords_and_options_keyword_only(name):
+    params = inspect.signature(getattr(xd, name)).parameters.values()
+    assert not [p.name for p in params if p.kind is p.VAR_KEYWORD], f"{name} takes **kwargs"
+    assert all(p.kind is p.KEYWORD_ONLY for p in params if p.name in STORAGE_OPTIONS)
+
+
+@pytest.mark.parametrize("name", [n for n in WRITERS if n.startswith("write_") and n != "write_movie_region"])
+def test_bulk_writers_take_the_storage_options_in_one_order(name):
+    names = list(inspect.signature(getattr(xd, name)).parameters)
+    present = [n for n in names if n in STORAGE_OPTIONS]
+    assert present == [n for n in STORAGE_OPTIONS if n in present], f"{name}: {present}"
+    assert {"overwrite", "compute", "compute_kwargs"} <= set(present)
+
+
+def test_misplaced_metadata_keyword_is_refused_not_defaulted(tmp_path):
+    frames = np.zeros((3, 2, 2), np.uint16)
+    with pytest.raises(TypeError, match="period"):
+        xd.write_movie(frames, tmp_path / "m.isxd", period=xd.Duration(1, 30))
+    with pytest.raises(TypeError, match="statuse"):
+        xd.write_cell_set(np.zeros((1, 2, 2)), np.zeros((1, 3)), tmp_path / "c.isxd", statuse=["accepted"])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"overwrite": "yes"}, TypeError, "overwrite must be True or False"),
+        ({"compute": 1}, TypeError, "compute must be True or False"),
+        ({"fsync": None}, TypeError, "fsync must be True or False"),
+        ({"resume": "no"}, TypeError, "resume must be True or False"),
+        ({"reserve": "sometimes"}, ValueError, "reserve must be one of"),
+        ({"write_method": "fast"}, ValueError, "write_method must be one of"),
+        ({"compute_kwargs": "threads"}, TypeError, "compute_kwargs must be a dict"),
+        ({"compute_kwargs": {"scheduler": "bogus"}}, ValueError, r"compute_kwargs\['scheduler'\] is 'bogus'"),
+        ({"casting": "lossy"}, ValueError, "casting must be one of"),
+    ],
+)
+def test_bad_option_values_are_refused_before_any_byte(tmp_path, options, error, match):
+    with pytest.raises(error, match=match):
+        xd.write_movie(np.zeros((3, 2, 2), np.uint16), tmp_path / "m.isxd", timing=xd.Timing(3),
+                       spacing=xd.Spacing(num_pixels=(2, 2)), **options)
+    assert list(tmp_path.iterdir()) == []
