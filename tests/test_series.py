@@ -124,3 +124,15 @@ def test_exact_plane_start_for_a_rational_period(isx: Any, tmp_path: Path) -> No
     movie, got = official_frames(isx, outs[1])
     np.testing.assert_array_equal(got, frames[1::2])
     assert_timing_equal(xd.Timing(num_samples=3, period=xd.Duration(1, 15), start=xd.Time(xd.Duration(1, 30))), movie.timing)
+
+
+def test_compute_false_writes_every_plane_when_computed(isx: Any, tmp_path: Path) -> None:
+    frames = frames_of(6, 7)
+    src = official_movie(isx, tmp_path / "m.isxd", frames, 25, [])
+    outs = [tmp_path / "a.isxd", tmp_path / "b.isxd"]
+    delayed = deinterleave_movie(src, outs, num_planes=2, compute=False)
+    assert not any(p.exists() for p in outs)
+    delayed.compute(scheduler="threads")
+    for p, out in enumerate(outs):
+        _, got = official_frames(isx, out)
+        np.testing.assert_array_equal(got, frames[p::2])

@@ -9,7 +9,7 @@ Miniscope folder (told apart by the suffix, or a directory), or a
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 from ..metadata import Duration, Time, Timing
 from ._recording import DEFAULT_CASTING, PathLike, Recording, Reserve, WriteMethod, as_duration, write_recording
@@ -148,6 +148,20 @@ def _check_paths(paths: Any, count: int, name: str, what: str) -> list[PathLike]
     return list(paths)
 
 
+@overload
+def series_to_isxd(
+    sources: Sequence[Source], path: PathLike | Sequence[PathLike], *, split: bool = ..., period: Any = ...,
+    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., overwrite: bool = ..., compute: Literal[True] = ...,
+    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ..., write_method: WriteMethod = ...,
+    compute_kwargs: dict[str, Any] | None = ...,
+) -> None: ...
+@overload
+def series_to_isxd(
+    sources: Sequence[Source], path: PathLike | Sequence[PathLike], *, split: bool = ..., period: Any = ...,
+    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., overwrite: bool = ..., compute: Literal[False],
+    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ..., write_method: WriteMethod = ...,
+    compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed: ...
 def series_to_isxd(
     sources: Sequence[Source],
     path: PathLike | Sequence[PathLike],
@@ -244,6 +258,18 @@ def _plane_timing(timing: Timing, plane: int, num_planes: int) -> Timing:
     )
 
 
+@overload
+def deinterleave_movie(
+    source: Source, paths: Sequence[PathLike], *, num_planes: int, period: Any = ..., pixel_size: Any = ...,
+    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
+    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> None: ...
+@overload
+def deinterleave_movie(
+    source: Source, paths: Sequence[PathLike], *, num_planes: int, period: Any = ..., pixel_size: Any = ...,
+    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
+    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
+) -> Delayed: ...
 def deinterleave_movie(
     source: Source,
     paths: Sequence[PathLike],
