@@ -435,7 +435,10 @@ def _aligned_buffer(nbytes: int) -> memoryview:
     buf: mmap.mmap | None = getattr(_local, "buffer", None)
     if buf is None or len(buf) < nbytes:
         if buf is not None:
-            buf.close()
+            try:
+                buf.close()
+            except BufferError:  # a view of it is still alive somewhere: let it be collected
+                pass
         buf = mmap.mmap(-1, nbytes)  # anonymous maps start on a page boundary
         _local.buffer = buf
     return memoryview(buf)[:nbytes]

@@ -79,6 +79,7 @@ resumable writes of the same path must not run at the same time.
 
 from __future__ import annotations
 
+import bisect
 import os
 import shutil
 import uuid
@@ -395,45 +396,104 @@ def _commit_after(partial: str, path: str, metadata: dict[str, Any], data_size: 
 
 
 # -- storing dask arrays --------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Gathered:
+    """Destination of ``source.blocks[[i, j, ...], ...]``: puts each gathered chunk at its place in ``target``.
+
+    ``gathered`` holds where each chunk starts along axis 0 of the gathered
+    array, ``original`` where it starts in the whole array, and ``corner`` where
+    the selection starts along the other axes.
+    """
+
+    target: IsxdTarget
+    gathered: tuple[int, ...]
+    original: tuple[int, ...]
+    corner: tuple[int, ...]
+    shape: tuple[int, ...]
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.target.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __setitem__(self, key: tuple[slice, ...], value: Any) -> None:
+        first = int(key[0].start or 0)
+        k = bisect.bisect_right(self.gathered, first) - 1
+        start = self.original[k] + first - self.gathered[k]
+        stop = start + int(key[0].stop) - first
+        rest = tuple(slice(c + int(s.start or 0), c + int(s.stop)) for c, s in zip(self.corner, key[1:]))
+        self.target[(slice(start, stop),) + rest] = value
+
+
+def _pending(source: da.Array, target: IsxdTarget, skip: set[str]) -> list[tuple[da.Array, _Gathered]]:
+    """The chunks of ``source`` without a marker in ``skip``, gathered with public ``source.blocks[...]``.
+
+    One gathered array per combination of block indices along the axes after
+    the first, so the graph stays small whatever the pattern of finished chunks.
+    """
+    prefix = os.path.basename(target.record or "")
+    starts = [np.concatenate([[0], np.cumsum(c)]).astype(int).tolist() for c in source.chunks]
+    pending: dict[tuple[int, ...], list[int]] = {}
+    for index in np.ndindex(*source.numblocks):
+        region = tuple(slice(s[i], s[i + 1]) for s, i in zip(starts, index))
+        if prefix + region_name(target.layout.normalize_region(region)) not in skip:
+            pending.setdefault(tuple(index[1:]), []).append(index[0])
+    out = []
+    for rest, firsts in pending.items():
+        gathered = source.blocks[(firsts,) + tuple(slice(r, r + 1) for r in rest)]
+        sizes = [starts[0][i + 1] - starts[0][i] for i in firsts]
+        sink = _Gathered(
+            target,
+            tuple(int(v) for v in np.concatenate([[0], np.cumsum(sizes)[:-1]])),
+            tuple(starts[0][i] for i in firsts),
+            tuple(starts[axis + 1][r] for axis, r in enumerate(rest)),
+            tuple(gathered.shape),
+        )
+        out.append((gathered, sink))
+    return out
+
+
+# Optimising (fusing each chunk's computation with its write) costs time that grows
+# with the number of stored collections; past this many, the scheduler places tasks.
+_MAX_OPTIMIZED = 32
+
+
 def _stores(
     pairs: Sequence[tuple[da.Array, IsxdTarget]],
     skip: set[str] | None = None,
 ) -> list[Any]:
     """Lazy ``dask.array.store`` of every chunk of each pair whose marker is not in ``skip``.
 
-    With ``skip``, only the pending chunks are stored, each as ``x.blocks[i]``
-    with its region. The result is optimised so that a chunk is computed in the
-    task that writes it.
+    With ``skip``, only the pending chunks are stored, gathered with
+    ``x.blocks[...]`` and each written at its own region. The result is
+    optimised so that a chunk is computed in the task that writes it.
     """
     import dask
     import dask.array as da
 
     sources: list[da.Array] = []
-    targets: list[IsxdTarget] = []
-    regions: list[tuple[slice, ...] | None] = []
+    targets: list[Any] = []
     for source, target in pairs:
         if source.size == 0:
             continue
         if not skip or target.record is None:
             sources.append(source)
             targets.append(target)
-            regions.append(None)
             continue
-        prefix = os.path.basename(target.record)
-        starts = [np.concatenate([[0], np.cumsum(c)]).astype(int).tolist() for c in source.chunks]
-        for index in np.ndindex(*source.numblocks):
-            region = tuple(slice(s[i], s[i + 1]) for s, i in zip(starts, index))
-            if prefix + region_name(target.layout.normalize_region(region)) in skip:
-                continue
-            sources.append(source.blocks[index])
-            targets.append(target)
-            regions.append(region)
+        for gathered, sink in _pending(source, target, skip):
+            sources.append(gathered)
+            targets.append(sink)
     if not sources:
         return []
     # Chunks own disjoint bytes of the file, so they need no lock. Every target
     # carries a fresh token, so the keys are new for every call.
-    stored = da.store(sources, targets, regions=regions, lock=False, compute=False)  # type: ignore[arg-type]
+    stored = da.store(sources, targets, lock=False, compute=False)
     collections = list(stored) if isinstance(stored, (tuple, list)) else [stored]
+    if len(collections) > _MAX_OPTIMIZED:
+        return collections
     return list(dask.optimize(*collections))  # type: ignore[attr-defined, no-untyped-call]
 
 

@@ -296,3 +296,29 @@ def test_tiles_use_mapped_windows_only_on_local_file_systems(tmp_path, monkeypat
     xd.write_movie(da.from_array(frames, chunks=(8, 300, 150)), out, compute_kwargs={"scheduler": "synchronous"})
     assert bool(mapped) is local
     np.testing.assert_array_equal(xd.open_isxd(out).frames.compute(), frames)
+
+
+def test_resume_with_scattered_finished_chunks_writes_exactly_the_others(tmp_path):
+    """Finished chunks in any pattern (as a cluster leaves them) are skipped; the others land at their bytes."""
+    base = (np.arange(40 * 6 * 8) % 60000).astype(np.uint16).reshape(40, 6, 8)
+    frames = da.from_array(base, chunks=(3, 6, 3))  # uneven chunks along two axes
+    layout = ArrayLayout.contiguous(0, base.shape, "<u2")
+    out = str(tmp_path / "m.isxd")
+    tg.store_then_commit([(frames, layout)], out, layout.nbytes, {"type": 0}, overwrite=False, resume=True, compute=False)
+    partial = tg.partial_path(out)
+    rng = np.random.default_rng(2)
+    done = {}
+    row_starts, col_starts = np.cumsum((0,) + frames.chunks[0]), np.cumsum((0,) + frames.chunks[2])
+    for i in range(len(frames.chunks[0])):
+        for j in range(len(frames.chunks[2])):
+            region = ((int(row_starts[i]), int(row_starts[i + 1])), (0, 6), (int(col_starts[j]), int(col_starts[j + 1])))
+            done[region] = bool(rng.random() < 0.5)
+            if done[region]:
+                (tmp_path / ".m.isxd.partial.d" / "done" / ("a0_" + "_".join(f"{a}-{b}" for a, b in region))).touch()
+    delayed = tg.store_then_commit([(frames, layout)], out, layout.nbytes, {"type": 0}, overwrite=False, resume=True, compute=False)
+    delayed.compute(scheduler="threads")
+    raw = np.fromfile(out, np.uint16, count=base.size).reshape(base.shape)
+    for ((a, b), _, (c, d)), skipped in done.items():
+        expected = np.zeros_like(base[a:b, :, c:d]) if skipped else base[a:b, :, c:d]
+        np.testing.assert_array_equal(raw[a:b, :, c:d], expected)
+    assert 0 < sum(done.values()) < len(done) and not os.path.exists(partial)
