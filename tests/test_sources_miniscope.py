@@ -186,6 +186,8 @@ def test_broken_avi_and_missing_pixel_size(tmp_path: Path) -> None:
     folder = make_recording(tmp_path / "r", grey_frames(4), list(range(4)), per_file=2)
     with pytest.raises(ValueError, match="pixel_size"):
         miniscope_to_isxd(folder, tmp_path / "m.isxd", pixel_size=None)
+    with pytest.raises(FileNotFoundError, match=r"device folders are \['Miniscope'\]"):
+        miniscope_to_isxd(tmp_path / "r", tmp_path / "m.isxd", pixel_size=1)
     (folder / "1.avi").write_bytes(b"RIFF\x10\x00\x00\x00AVI LIST" + bytes(64))
     with pytest.raises(xd.IsxdFormatError, match="1.avi"):
         miniscope_to_isxd(folder, tmp_path / "m.isxd", pixel_size=1)

@@ -277,7 +277,12 @@ def read_miniscope(
         raise FileNotFoundError(msg)
     names = sorted((n for n in os.listdir(folder) if n.lower().endswith(".avi")), key=natural_key)
     if not names:
-        msg = f"folder {folder!r} has no .avi files"
+        devices = sorted(
+            d for d in os.listdir(folder)
+            if os.path.isfile(os.path.join(folder, d, "timeStamps.csv"))
+        )
+        hint = f"; its device folders are {devices}: pass one of them" if devices else ""
+        msg = f"folder {folder!r} has no .avi files{hint}"
         raise FileNotFoundError(msg)
     times = _read_time_stamps(os.path.join(folder, "timeStamps.csv"))
 
