@@ -409,17 +409,16 @@ def write_results(
     names = list(cell_names) if cell_names is not None else list(default_cell_names(num_cells))
 
     def write_cells(compute_now: bool) -> Any:
-        return _call(
-            write_cell_set, footprints, traces, cell_set_path, timing=timing, spacing=spacing, cell_names=names,
-            statuses=statuses, extra_properties=extra_properties, overwrite=overwrite, compute=compute_now, fsync=fsync,
+        return write_cell_set(
+            footprints, traces, cell_set_path, timing=timing, spacing=spacing, extra_properties=extra_properties,
+            cell_names=names, statuses=statuses, overwrite=overwrite, compute=compute_now, fsync=fsync,
             compute_kwargs=compute_kwargs,
         )
 
     def write_events(compute_now: bool) -> Any:
-        return _call(
-            write_event_set_dense, events, event_set_path, timing=timing, cell_names=names,
-            extra_properties=extra_properties, overwrite=overwrite, compute=compute_now, fsync=fsync,
-            compute_kwargs=compute_kwargs,
+        return write_event_set_dense(
+            events, event_set_path, timing=timing, extra_properties=extra_properties, cell_names=names,  # type: ignore[arg-type]
+            overwrite=overwrite, compute=compute_now, fsync=fsync, compute_kwargs=compute_kwargs,
         )
 
     if compute:
@@ -432,19 +431,3 @@ def write_results(
         written.append(write_events(False))
     return delayed(_both, pure=False)(*written)  # type: ignore[no-any-return]
 
-
-def _call(writer: Callable[..., Any], *args: Any, cell_names: Any, compute_kwargs: dict[str, Any] | None, **options: Any) -> Any:
-    """Call a writer with ``cell_names`` and ``compute_kwargs`` in the spelling its signature has.
-
-    Transitional: the writers are moving from ``names=`` and ``**compute_kwargs``
-    to ``cell_names=`` and ``compute_kwargs=``; this goes once they have.
-    """
-    import inspect
-
-    params = inspect.signature(writer).parameters
-    options["cell_names" if "cell_names" in params else "names"] = cell_names
-    if params.get("compute_kwargs") is not None and params["compute_kwargs"].kind is inspect.Parameter.KEYWORD_ONLY:
-        options["compute_kwargs"] = compute_kwargs
-    else:
-        options.update(compute_kwargs or {})
-    return writer(*args, **options)
