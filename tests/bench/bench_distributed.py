@@ -6,8 +6,9 @@ Prints:
    (ratio of throughputs, target >= 0.7);
 2. cost of the durable commit: ``fsync=True`` vs ``fsync=False`` (both followed
    by ``os.sync`` so that the same bytes reach the disk, and without it);
-3. ``pwrite`` vs ``mmap`` for full-frame chunks, and for tiled chunks (many short runs),
-   to disk and (3b) into the page cache only (the CPU cost of each path);
+3. ``direct`` vs ``pwrite`` vs ``mmap`` for full-frame chunks, and for tiled chunks (many
+   short runs), to disk, and (3b) ``pwrite`` vs ``mmap`` into the page cache only (the CPU
+   cost of each path);
 4. cost of reserving an 8 GB file up front (``fallocate``; ``posix_fallocate``) vs a sparse one;
 5. cost of ``resume=True`` (a marker file, and a flush, per chunk).
 
@@ -115,16 +116,17 @@ def main() -> None:
     t_a, t_b, ratio2 = compare(lambda: (threads(fsync=False)(), os.sync()), threads(fsync=True), out, r)
     print(f"[2] fsync=True vs fsync=False followed by os.sync (same bytes on disk): time ratio {ratio2:.2f}x")
 
-    # 3. pwrite vs mmap
+    # 3. direct vs pwrite vs mmap
     for label, chunks in (("full frames (32, 800, 1280)", (32, ROWS, COLS)), ("tiles (32, 800, 640)", (32, ROWS, COLS // 2))):
         movie = lazy_movie(n, chunks)
-        t_p, t_m, ratio = compare(
-            lambda: xd.write_movie(movie, out, compute_kwargs={"scheduler": "threads"}, write_method="pwrite"),
-            lambda: xd.write_movie(movie, out, compute_kwargs={"scheduler": "threads"}, write_method="mmap"),
-            out, r,
-        )
-        print(f"[3] {label}: pwrite {gb / t_p:.2f} GB/s, mmap {gb / t_m:.2f} GB/s (best runs); "
-              f"throughput mmap/pwrite = {1 / ratio:.2f}x")
+
+        def method(name: str):
+            return lambda: xd.write_movie(movie, out, compute_kwargs={"scheduler": "threads"}, write_method=name)
+
+        t_p, t_m, ratio = compare(method("pwrite"), method("mmap"), out, r)
+        _, t_d, ratio_d = compare(method("pwrite"), method("direct"), out, r)
+        print(f"[3] {label}: pwrite {gb / t_p:.2f} GB/s, mmap {gb / t_m:.2f} GB/s, direct {gb / t_d:.2f} GB/s (best runs); "
+              f"throughput mmap/pwrite = {1 / ratio:.2f}x, direct/pwrite = {1 / ratio_d:.2f}x")
 
     # 3b. the same without the disk: chunk writes into the page cache only
     from isx_dask.layout import ArrayLayout
