@@ -20,6 +20,7 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Spacing, Time
+from ..writers._options import fill_doc
 from ._recording import (
     DEFAULT_CASTING,
     PathLike,
@@ -37,6 +38,18 @@ from ._recording import (
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ..writers._options import StoreOptions
+
+    class _MmapOptions(StoreOptions, total=False):
+        period: Any
+        pixel_size: Any
+        start: Time | None
+        dtype: Any
+        casting: str
+        extra_properties: Any
+        metadata_from: PathLike | None
 
 __all__ = ["caiman_mmap_to_isxd", "parse_caiman_mmap_name", "read_caiman_mmap"]
 
@@ -149,22 +162,15 @@ def read_caiman_mmap(
 
 @overload
 def caiman_mmap_to_isxd(
-    mmap_path: PathLike, path: PathLike, *, period: Any = ..., pixel_size: Any = ..., start: Time | None = ...,
-    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ...,
-    compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ...,
-    reserve: Reserve = ..., write_method: WriteMethod = ...,
-    compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    mmap_path: PathLike, path: PathLike, *, compute: Literal[False], **options: Unpack[_MmapOptions],
+) -> Delayed: ...
 @overload
 def caiman_mmap_to_isxd(
-    mmap_path: PathLike, path: PathLike, *, period: Any = ..., pixel_size: Any = ..., start: Time | None = ...,
-    dtype: Any = ..., casting: str = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ...,
-    compute: Literal[False], fsync: bool = ..., resume: bool = ...,
-    reserve: Reserve = ..., write_method: WriteMethod = ...,
-    compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    mmap_path: PathLike, path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_MmapOptions],
+) -> None: ...
+
+
+@fill_doc
 def caiman_mmap_to_isxd(
     mmap_path: PathLike,
     path: PathLike,
@@ -213,8 +219,7 @@ def caiman_mmap_to_isxd(
         its period, pixel size and start are used where not given, and its
         dropped, cropped and blank frames are kept (the ``.mmap`` holds either
         all of its samples or only its valid ones).
-    overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
-        As in :func:`isx_dask.write_movie`.
+    {options}
 
     Returns
     -------

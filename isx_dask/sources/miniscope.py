@@ -29,6 +29,7 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Duration, Spacing, Time
+from ..writers._options import fill_doc
 from ._recording import (
     Reserve,
     WriteMethod,
@@ -46,6 +47,15 @@ from ._recording import (
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ..writers._options import StoreOptions
+
+    class _MiniscopeOptions(StoreOptions, total=False):
+        period: Any
+        start: Time | None
+        utc_offset: int | None
+        extra_properties: Any
 
 __all__ = ["miniscope_to_isxd", "read_miniscope"]
 
@@ -367,18 +377,15 @@ def read_miniscope(
 
 @overload
 def miniscope_to_isxd(
-    folder: PathLike, path: PathLike, *, pixel_size: Any, period: Any = ..., start: Time | None = ...,
-    utc_offset: int | None = ..., extra_properties: Any = ..., overwrite: bool = ..., compute: Literal[True] = ...,
-    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
-    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    folder: PathLike, path: PathLike, *, pixel_size: Any, compute: Literal[False], **options: Unpack[_MiniscopeOptions],
+) -> Delayed: ...
 @overload
 def miniscope_to_isxd(
-    folder: PathLike, path: PathLike, *, pixel_size: Any, period: Any = ..., start: Time | None = ...,
-    utc_offset: int | None = ..., extra_properties: Any = ..., overwrite: bool = ..., compute: Literal[False],
-    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
-    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    folder: PathLike, path: PathLike, *, pixel_size: Any, compute: Literal[True] = ..., **options: Unpack[_MiniscopeOptions],
+) -> None: ...
+
+
+@fill_doc
 def miniscope_to_isxd(
     folder: PathLike,
     path: PathLike,
@@ -420,8 +427,7 @@ def miniscope_to_isxd(
         the difference between its wall-clock fields and ``msecSinceEpoch``).
     extra_properties : JSON-serialisable, optional
         The footer's ``extraProperties``; defaults to both ``metaData.json`` files.
-    overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
-        As in :func:`isx_dask.write_movie`.
+    {options}
 
     Returns
     -------

@@ -12,10 +12,25 @@ import os
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 from ..metadata import Duration, Time, Timing
+from ..writers._options import fill_doc
 from ._recording import DEFAULT_CASTING, PathLike, Recording, Reserve, WriteMethod, as_duration, write_recording
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ..writers._options import StoreOptions
+
+    class _SeriesOptions(StoreOptions, total=False):
+        split: bool
+        period: Any
+        pixel_size: Any
+        dtype: Any
+        casting: str
+
+    class _PlaneOptions(StoreOptions, total=False):
+        period: Any
+        pixel_size: Any
 
 __all__ = ["deinterleave_movie", "read_source", "series_to_isxd"]
 
@@ -150,18 +165,15 @@ def _check_paths(paths: Any, count: int, name: str, what: str) -> list[PathLike]
 
 @overload
 def series_to_isxd(
-    sources: Sequence[Source], path: PathLike | Sequence[PathLike], *, split: bool = ..., period: Any = ...,
-    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., overwrite: bool = ..., compute: Literal[True] = ...,
-    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ..., write_method: WriteMethod = ...,
-    compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    sources: Sequence[Source], path: PathLike | Sequence[PathLike], *, compute: Literal[False], **options: Unpack[_SeriesOptions],
+) -> Delayed: ...
 @overload
 def series_to_isxd(
-    sources: Sequence[Source], path: PathLike | Sequence[PathLike], *, split: bool = ..., period: Any = ...,
-    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., overwrite: bool = ..., compute: Literal[False],
-    fsync: bool = ..., resume: bool = ..., reserve: Reserve = ..., write_method: WriteMethod = ...,
-    compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    sources: Sequence[Source], path: PathLike | Sequence[PathLike], *, compute: Literal[True] = ..., **options: Unpack[_SeriesOptions],
+) -> None: ...
+
+
+@fill_doc
 def series_to_isxd(
     sources: Sequence[Source],
     path: PathLike | Sequence[PathLike],
@@ -196,14 +208,17 @@ def series_to_isxd(
         True: each source is written to its own file with its own start time.
     period, pixel_size
         Passed to every source that needs or overrides them (seconds; microns).
-    dtype, casting, overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
-        As in :func:`isx_dask.write_movie`. With ``split=True`` and
-        ``compute=False``, one Delayed writes all files.
+    dtype : {numpy.uint16, numpy.float32, numpy.uint8}, optional
+        Store as this type (as in :func:`isx_dask.write_movie`).
+    casting : str, default 'same_value'
+        As in :func:`isx_dask.write_movie`.
+    {options}
 
     Returns
     -------
     None or dask.delayed.Delayed
-        ``None`` if ``compute`` is True.
+        ``None`` if ``compute`` is True; with ``split=True``, one Delayed that
+        writes every file (each commits on its own).
 
     Raises
     ------
@@ -260,16 +275,15 @@ def _plane_timing(timing: Timing, plane: int, num_planes: int) -> Timing:
 
 @overload
 def deinterleave_movie(
-    source: Source, paths: Sequence[PathLike], *, num_planes: int, period: Any = ..., pixel_size: Any = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
-    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    source: Source, paths: Sequence[PathLike], *, num_planes: int, compute: Literal[False], **options: Unpack[_PlaneOptions],
+) -> Delayed: ...
 @overload
 def deinterleave_movie(
-    source: Source, paths: Sequence[PathLike], *, num_planes: int, period: Any = ..., pixel_size: Any = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., resume: bool = ..., reserve: Reserve = ...,
-    write_method: WriteMethod = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    source: Source, paths: Sequence[PathLike], *, num_planes: int, compute: Literal[True] = ..., **options: Unpack[_PlaneOptions],
+) -> None: ...
+
+
+@fill_doc
 def deinterleave_movie(
     source: Source,
     paths: Sequence[PathLike],
@@ -303,13 +317,13 @@ def deinterleave_movie(
         Number of planes (>= 2).
     period, pixel_size
         Of the source, where it does not state them (seconds; microns).
-    overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
-        As in :func:`isx_dask.write_movie`; one Delayed writes all planes.
+    {options}
 
     Returns
     -------
     None or dask.delayed.Delayed
-        ``None`` if ``compute`` is True.
+        ``None`` if ``compute`` is True; else one Delayed that writes every
+        plane (each file commits on its own).
 
     Raises
     ------

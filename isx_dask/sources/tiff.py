@@ -20,6 +20,7 @@ import numpy as np
 
 from ..layout import IsxdFormatError
 from ..metadata import Duration, Spacing, Time
+from ..writers._options import fill_doc
 from ._recording import (
     DEFAULT_CASTING,
     PathLike,
@@ -41,6 +42,19 @@ from ._recording import (
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ..writers._options import StoreOptions
+
+    class _TiffOptions(StoreOptions, total=False):
+        period: Any
+        pixel_size: Any
+        start: Time | None
+        series: int
+        dtype: Any
+        casting: str
+        extra_properties: Any
+        metadata_from: PathLike | None
 
 __all__ = ["read_tiff", "tiff_to_isxd"]
 
@@ -377,20 +391,15 @@ def read_tiff(
 
 @overload
 def tiff_to_isxd(
-    source: PathLike | Sequence[PathLike], path: PathLike, *, period: Any = ..., pixel_size: Any = ...,
-    start: Time | None = ..., series: int = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    metadata_from: PathLike | None = ..., overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., resume: bool = ...,
-    reserve: Reserve = ..., write_method: WriteMethod = ...,
-    compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    source: PathLike | Sequence[PathLike], path: PathLike, *, compute: Literal[False], **options: Unpack[_TiffOptions],
+) -> Delayed: ...
 @overload
 def tiff_to_isxd(
-    source: PathLike | Sequence[PathLike], path: PathLike, *, period: Any = ..., pixel_size: Any = ...,
-    start: Time | None = ..., series: int = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    metadata_from: PathLike | None = ..., overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., resume: bool = ...,
-    reserve: Reserve = ..., write_method: WriteMethod = ...,
-    compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    source: PathLike | Sequence[PathLike], path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_TiffOptions],
+) -> None: ...
+
+
+@fill_doc
 def tiff_to_isxd(
     source: PathLike | Sequence[PathLike],
     path: PathLike,
@@ -447,8 +456,7 @@ def tiff_to_isxd(
         are not given, in preference to the TIFF's own, and whose dropped,
         cropped and blank frames the output keeps: the TIFF holds either all
         of its samples or only its valid ones.
-    overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs
-        As in :func:`isx_dask.write_movie`.
+    {options}
 
     Returns
     -------
