@@ -55,6 +55,8 @@ class IncrementalWriter(Generic[_R]):
     kind: ClassVar[str] = "file"
     #: Footer key of the statuses this type stores ('' for none); with it, ``read(path, read_only=False)`` edits them.
     status_key: ClassVar[str] = ""
+    #: The fields ``str()`` lists after ``file_path`` and ``mode``, as the official package's ``__str__``.
+    str_fields: ClassVar[tuple[str, ...]] = ("timing", "spacing")
 
     def __init__(self) -> None:
         self.file_path: str = ""
@@ -209,6 +211,21 @@ class IncrementalWriter(Generic[_R]):
             remove_partial(self._partial)
             self._partial = None
             self.mode = "closed"
+
+    def _field_text(self, field: str) -> str:
+        """``str()`` of attribute ``field``; 'None' where there is nothing (no file opened yet), as in ``isx``."""
+        if not self.file_path:
+            return "None"
+        try:
+            return str(getattr(self, field))
+        except (AttributeError, RuntimeError):
+            return "None"
+
+    def __str__(self) -> str:
+        """The official package's text: the type, then one indented ``name: value`` line per field."""
+        title = type(self).__name__
+        fields = ("file_path", "mode", *self.str_fields)
+        return "\n".join([title, *(f"    {field}: {self._field_text(field)}" for field in fields)])
 
     def __enter__(self: _W) -> _W:
         return self

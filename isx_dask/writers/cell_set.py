@@ -229,6 +229,7 @@ class CellSet(IncrementalWriter["CellSetFile"]):
 
     kind = "cell set"
     status_key = "CellStatuses"
+    str_fields = ("timing", "spacing", "num_cells")
 
     def __init__(self) -> None:
         super().__init__()
@@ -403,9 +404,6 @@ class CellSet(IncrementalWriter["CellSetFile"]):
         return cell_set_footer(self._timing, self._spacing, names, statuses, self._extra_properties), layout.data_size
 
     def __repr__(self) -> str:
-        return f"CellSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r}, spacing={self.spacing!r})"
-
-    def __str__(self) -> str:
         if not self.file_path:
             return "CellSet()"
-        return f"CellSet {self.file_path} ({self.mode}): {self.num_cells} cells, {self.timing}, {self.spacing}"
+        return f"CellSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r}, spacing={self.spacing!r})"

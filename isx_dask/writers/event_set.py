@@ -588,6 +588,7 @@ class EventSet(IncrementalWriter["EventSetFile"]):
     """
 
     kind = "event set"
+    str_fields = ("timing", "num_cells")
 
     def __init__(self) -> None:
         super().__init__()
@@ -744,4 +745,6 @@ class EventSet(IncrementalWriter["EventSetFile"]):
         return metadata, self._num_packets * EVENT_PACKET_NBYTES
 
     def __repr__(self) -> str:
+        if not self.file_path:
+            return "EventSet()"
         return f"EventSet({self.file_path!r}, mode={self.mode!r}, num_cells={self.num_cells}, timing={self.timing!r})"

@@ -275,6 +275,7 @@ class Movie(IncrementalWriter["MovieFile"]):
     """
 
     kind = "movie"
+    str_fields = ("timing", "spacing", "data_type")
     _layout: MovieLayout
     _stored: np.ndarray
     _written: np.ndarray
@@ -339,6 +340,19 @@ class Movie(IncrementalWriter["MovieFile"]):
 
     # -- properties ----------------------------------------------------------------------
     @property
+    def timing(self) -> Timing:
+        """Timing: as given when writing; when reading, as the official reader reports it.
+
+        For a movie whose frames carry sensor timestamps the official reader
+        replaces the footer's period by the one the first and last valid
+        frames' timestamps give (for example 149700/3000000 s instead of the
+        stored 50 ms); the footer's own timing is ``open_isxd(path).timing``.
+        """
+        if self._reader is not None:
+            return self._reader.official_timing()
+        return self._timing
+
+    @property
     def data_type(self) -> type:
         """Pixel type as a NumPy scalar type (``numpy.uint16``, ...), as in ``isx``."""
         dtype = self._reader.dtype if self._reader is not None else self._layout.dtype
@@ -350,12 +364,20 @@ class Movie(IncrementalWriter["MovieFile"]):
         return np.asarray(self._require_reader().get_frame(index))
 
     def get_frame_timestamp(self, index: int) -> int:
-        """Sensor timestamp of frame ``index`` in microseconds (movies with frame headers only)."""
-        stamps = self._require_reader().frame_timestamps()
-        if stamps is None:
-            msg = "No frame timestamps stored in movie."
-            raise IsxdFormatError(msg)
-        return int(stamps[index])
+        """Sensor (TSC) timestamp of frame ``index`` in microseconds, as the official ``get_frame_timestamp``.
+
+        0 for a frame that is not stored (dropped, cropped, blank). Reads 16 bytes.
+
+        Raises
+        ------
+        IsxdFormatError
+            ``"No frame timestamps stored in movie."`` where the official reader
+            raises it: frames without sensor headers, or ``extraProperties``
+            without a ``producer.version`` of at least 1.1.1.
+        IndexError
+            If ``index`` is not in ``[0, num_samples)``.
+        """
+        return self._require_reader().frame_timestamp(index)
 
     # -- writing -------------------------------------------------------------------------
     def set_frame_data(self, index: int, frame: np.ndarray) -> None:
@@ -408,12 +430,9 @@ class Movie(IncrementalWriter["MovieFile"]):
         return self._metadata, self._layout.data_size
 
     def __repr__(self) -> str:
-        return f"Movie({self.file_path!r}, mode={self.mode!r}, timing={self.timing!r}, spacing={self.spacing!r})"
-
-    def __str__(self) -> str:
         if not self.file_path:
             return "Movie()"
-        return f"Movie {self.file_path} ({self.mode}): {self.timing}, {self.spacing}"
+        return f"Movie({self.file_path!r}, mode={self.mode!r}, timing={self.timing!r}, spacing={self.spacing!r})"
 
 
 def _data_type(data_type: Any) -> np.dtype[Any]:
@@ -506,4 +525,11 @@ class Image:
         return self._reader
 
     def __repr__(self) -> str:
-        return f"Image({self.file_path!r}, mode={self.mode!r})"
+        return f"Image({self.file_path!r}, mode={self.mode!r})" if self.file_path else "Image()"
+
+    def __str__(self) -> str:
+        """The official package's text: ``Image``, then ``file_path``, ``mode``, ``spacing``, ``data_type``."""
+        def text(field: str) -> str:
+            return str(getattr(self, field)) if self._reader is not None else "None"
+
+        return "\n".join(["Image", *(f"    {f}: {text(f)}" for f in ("file_path", "mode", "spacing", "data_type"))])

@@ -354,6 +354,7 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
 
     kind = "vessel set"
     status_key = "VesselStatuses"
+    str_fields = ("timing", "spacing", "num_vessels")
 
     def __init__(self) -> None:
         super().__init__()
@@ -645,4 +646,6 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         return metadata, layout.data_size
 
     def __repr__(self) -> str:
+        if not self.file_path:
+            return "VesselSet()"
         return f"VesselSet({self.file_path!r}, mode={self.mode!r}, vessel_type={self.vessel_type!r}, num_vessels={self.num_vessels})"
