@@ -306,6 +306,7 @@ def create_file(partial: str, size: int, reserve: Reserve) -> None:
 SHARED_FS_TYPES = frozenset({
     "nfs", "nfs4", "cifs", "smb3", "smbfs", "lustre", "gpfs", "beegfs", "ceph", "glusterfs",
     "9p", "afs", "ocfs2", "gfs2", "pvfs2", "orangefs", "panfs", "wekafs", "virtiofs",
+    "afpfs", "webdav", "smb",
 })
 
 
@@ -407,14 +408,15 @@ def filesystem_type(directory: str) -> str:
 def on_local_filesystem(directory: str) -> bool:
     """Whether ``directory`` is on a file system with one page cache (not a network, cluster or FUSE mount).
 
-    Answers False wherever it cannot tell.
+    Linux: the type from ``/proc``; macOS: the ``MNT_LOCAL`` flag of ``statfs``;
+    Windows: the drive type. Answers False wherever it cannot tell.
     """
+    darwin = _darwin_statfs(directory)
+    if darwin is not None:  # pragma: no cover - macOS only
+        return darwin[1] and not darwin[0].startswith(("fuse", "osxfuse", "macfuse"))
     fstype = filesystem_type(directory)
     if fstype:
         return fstype not in SHARED_FS_TYPES and not fstype.startswith("fuse")
-    darwin = _darwin_statfs(directory)
-    if darwin is not None:  # pragma: no cover - macOS only
-        return darwin[1]
     windows = _windows_drive_is_local(directory)
     return bool(windows)
 

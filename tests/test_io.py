@@ -422,3 +422,11 @@ def test_portable_switch_withdraws_every_platform_call(tmp_path):
     child = subprocess.run([sys.executable, "-c", script, str(out)], env=env, capture_output=True, timeout=120)
     assert child.returncode == 0, child.stderr.decode()
     assert split_file(out)[0] == np.arange(4 * 5 * 6, dtype=np.uint16).tobytes()
+
+
+def test_macos_statfs_structure_has_the_size_of_apples_header():
+    """``struct statfs`` with 64-bit inodes is 2168 bytes in <sys/mount.h>; a wrong layout would misread MNT_LOCAL."""
+    import ctypes
+
+    assert ctypes.sizeof(_io._StatfsDarwin) == 2168
+    assert _io._StatfsDarwin.f_flags.offset == 64 and _io._StatfsDarwin.f_fstypename.offset == 72
