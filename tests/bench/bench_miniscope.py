@@ -12,8 +12,9 @@ with PyAV, ``timeStamps.csv``, ``metaData.json`` and the recording's
 3. the peak RSS (VmHWM) of a fresh process converting the short and the long
    recording: it must not grow with the recording's length.
 
-Every timing is the best of ``--repeats`` runs with files in the page cache;
-conversions include the final fsync. Run:
+The methods alternate (rotating order, ``--repeats`` rounds, medians; files
+warm in the page cache, or ``--state cold``); conversions include the final
+fsync. Run:
 ``python tests/bench/bench_miniscope.py [--frames 200 400] [--size 320] [--per-file 100] [--chunk-mib 8] [--repeats 3]``.
 Not collected by pytest.
 """
@@ -24,32 +25,20 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _baseline import PEAK_RSS, alternate, peak_rss_of_child, remove, report  # noqa: E402
 
-class Discard:
-    """A ``da.store`` target that drops every chunk (the cost of producing them only)."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
-        self.shape, self.dtype, self.ndim = shape, np.dtype(dtype), len(shape)
-
-    def __setitem__(self, key: Any, value: np.ndarray) -> None:
-        pass
-
-
-def best_of(repeats: int, fn: Any) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+_CHILD = PEAK_RSS + r"""
+import sys
+from isx_dask.sources.miniscope import miniscope_to_isxd
+miniscope_to_isxd(sys.argv[1], sys.argv[2], pixel_size=1, overwrite=True, compute_kwargs={"scheduler": "threads"})
+print(_peak_rss())
+"""
 
 
 def make_folder(root: str, num: int, size: int, per_file: int) -> str:
@@ -82,18 +71,8 @@ def make_folder(root: str, num: int, size: int, per_file: int) -> str:
     return device
 
 
-def peak_rss_mib(folder: str, out: str, chunk_mib: int) -> float | None:
-    """VmHWM of a fresh process that converts ``folder`` (Linux only; None elsewhere)."""
-    if not os.path.exists("/proc/self/status"):
-        return None
-    code = (
-        "import sys; from isx_dask.sources.miniscope import miniscope_to_isxd;"
-        "miniscope_to_isxd(sys.argv[1], sys.argv[2], pixel_size=1, overwrite=True, compute_kwargs={'scheduler': 'threads'});"
-        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
-    )
-    env = {**os.environ, "DASK_ARRAY__CHUNK_SIZE": f"{chunk_mib}MiB"}
-    done = subprocess.run([sys.executable, "-c", code, folder, out], capture_output=True, text=True, check=True, env=env)
-    return int(done.stdout.strip()) / 1024
+def _nothing(block: np.ndarray) -> np.ndarray:
+    return np.zeros((1, 1, 1), np.uint8)
 
 
 def main() -> None:
@@ -103,6 +82,8 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, default=100, help="frames per AVI (default 100; V4 writes 1000)")
     parser.add_argument("--chunk-mib", type=int, default=8, help="dask array.chunk-size in MiB (default 8)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--state", default="warm", choices=["cold", "warm"])
+    parser.add_argument("--pause", type=float, default=0.5, help="seconds of rest before every timed run")
     parser.add_argument("--dir", default=None)
     args = parser.parse_args()
 
@@ -113,14 +94,16 @@ def main() -> None:
     import isx_dask as xd
     from isx_dask.sources.miniscope import miniscope_to_isxd, read_miniscope
 
+    os.environ["DASK_ARRAY__CHUNK_SIZE"] = f"{args.chunk_mib}MiB"  # for the child processes
     directory = tempfile.mkdtemp(prefix="bench_miniscope_", dir=args.dir)
     out = os.path.join(directory, "out.isxd")
+    print(f"FFV1 grey {args.size}x{args.size}, {args.per_file} frames per AVI, lengths {args.frames}, "
+          f"chunks of {args.chunk_mib} MiB, {args.state} cache, threads on {os.cpu_count()} cores")
     try:
         folders = [make_folder(os.path.join(directory, f"r{n}"), n, args.size, args.per_file) for n in args.frames]
-        rss = [peak_rss_mib(f, out, args.chunk_mib) for f in folders]
-        folder = folders[1]
+        folder, num = folders[1], args.frames[1]
         avis = sorted((n for n in os.listdir(folder) if n.endswith(".avi")), key=lambda n: int(n[:-4]))
-        mb = args.frames[1] * args.size * args.size / 1e6
+        files = [os.path.join(f, n) for f in folders for n in os.listdir(f)]
 
         def pyav_alone() -> None:
             for name in avis:
@@ -128,34 +111,31 @@ def main() -> None:
                     for frame in container.decode(container.streams.video[0]):
                         frame.to_ndarray()
 
-        def graph_alone() -> None:
+        def lazy_frames_alone() -> None:
             lazy = read_miniscope(folder, pixel_size=1).frames
-            da.store(lazy, Discard(lazy.shape, lazy.dtype), lock=False)  # type: ignore[no-untyped-call]
+            lazy.map_blocks(_nothing, chunks=(1, 1, 1), dtype=np.uint8).compute()
+
+        def write_movie_of_zeros() -> None:
+            lazy = read_miniscope(folder, pixel_size=1).frames
+            zeros = da.zeros(lazy.shape, dtype=lazy.dtype, chunks=lazy.chunks)
+            xd.write_movie(zeros, out, timing=xd.Timing(num_samples=lazy.shape[0]),
+                           spacing=xd.Spacing(num_pixels=lazy.shape[1:]), overwrite=True)
 
         def convert() -> None:
             miniscope_to_isxd(folder, out, pixel_size=1, overwrite=True)
 
-        def write_alone() -> None:
-            lazy = read_miniscope(folder, pixel_size=1).frames
-            zeros = da.zeros(lazy.shape, dtype=lazy.dtype, chunks=lazy.chunks)
-            xd.write_movie(zeros, out, timing=xd.Timing(num_samples=lazy.shape[0]), spacing=xd.Spacing(num_pixels=lazy.shape[1:]), overwrite=True)
-
+        methods = {"PyAV decode alone": pyav_alone, "lazy frames alone": lazy_frames_alone,
+                   "write_movie of zeros": write_movie_of_zeros, "miniscope_to_isxd": convert}
         with dask.config.set({"scheduler": "threads", "array.chunk-size": f"{args.chunk_mib}MiB"}):
-            t_base = best_of(args.repeats, pyav_alone)
-            t_graph = best_of(args.repeats, graph_alone)
-            t_conv = best_of(args.repeats, convert)
-            t_write = best_of(args.repeats, write_alone)
-        print(f"FFV1 grey {args.size}x{args.size}, {args.per_file} frames per AVI, chunks of {args.chunk_mib} MiB, "
-              f"best of {args.repeats}, threads on {os.cpu_count()} cores")
-        print(f"{args.frames[1]} frames, {mb:.0f} MB of uint8 frames")
-        print(f"  PyAV decode alone   {t_base:7.3f} s  {mb / t_base:8.1f} MB/s")
-        print(f"  lazy frames alone   {t_graph:7.3f} s  {mb / t_graph:8.1f} MB/s")
-        print(f"  write_movie alone   {t_write:7.3f} s  {mb / t_write:8.1f} MB/s  (zeros, same chunks: the write's share)")
-        print(f"  miniscope_to_isxd   {t_conv:7.3f} s  {mb / t_conv:8.1f} MB/s")
-        print(f"  ratio vs PyAV alone         {t_base / t_conv:5.2f}  (target >= 0.8)")
-        print(f"  ratio vs lazy frames alone  {t_graph / t_conv:5.2f}")
-        shown = ", ".join(f"{n} frames: {r:.0f} MiB" if r is not None else f"{n} frames: n/a" for n, r in zip(args.frames, rss))
-        print(f"  peak RSS of a converting process: {shown}")
+            times = alternate(methods, args.repeats, args.state, args.pause, lambda: remove(out), [*files, out])
+        report(f"{num} frames of uint8", num * args.size * args.size, times, "PyAV decode alone", {"miniscope_to_isxd": 0.8})
+        peaks = []
+        for n, path in zip(args.frames, folders):
+            peak, _, elapsed = peak_rss_of_child(_CHILD, [path, out])
+            remove(out)
+            peaks.append(peak)
+            print(f"    peak RSS converting {n} frames: {peak / 2**20:6.0f} MiB  ({elapsed:.1f} s)")
+        print(f"    ratio long/short peak: {peaks[1] / peaks[0]:.2f} (target: about 1, whatever the length)")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

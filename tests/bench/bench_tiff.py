@@ -13,8 +13,9 @@ compressed), prints:
 3. the peak RSS (VmHWM) of a fresh process converting the short and the long
    file: it must not grow with the recording's length.
 
-Every timing is the best of ``--repeats`` runs with files in the page cache;
-conversions include the final fsync. Run:
+The methods alternate (rotating order, ``--repeats`` rounds, medians; files
+warm in the page cache, or ``--state cold``); conversions include the final
+fsync. Run:
 ``python tests/bench/bench_tiff.py [--frames 300 600] [--size 256] [--chunk-mib 8] [--repeats 3] [--dir DIR]``.
 Not collected by pytest.
 """
@@ -24,32 +25,21 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _baseline import PEAK_RSS, alternate, peak_rss_of_child, remove, report  # noqa: E402
 
-class Discard:
-    """A ``da.store`` target that drops every chunk (the cost of producing them only)."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
-        self.shape, self.dtype, self.ndim = shape, np.dtype(dtype), len(shape)
-
-    def __setitem__(self, key: Any, value: np.ndarray) -> None:
-        pass
-
-
-def best_of(repeats: int, fn: Any) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+_CHILD = PEAK_RSS + r"""
+import os, sys
+from isx_dask.sources.tiff import tiff_to_isxd
+tiff_to_isxd(sys.argv[1], sys.argv[2], overwrite=True, compute_kwargs={"scheduler": "threads"})
+print(_peak_rss())
+"""
 
 
 def frames(num: int, size: int) -> Iterator[np.ndarray]:
@@ -68,26 +58,18 @@ def make_tiff(path: str, num: int, size: int, compression: str | None) -> None:
     )
 
 
-def peak_rss_mib(source: str, out: str, chunk_mib: int) -> float | None:
-    """VmHWM of a fresh process that converts ``source`` (Linux only; None elsewhere)."""
-    code = (
-        "import sys; from isx_dask.sources.tiff import tiff_to_isxd;"
-        "tiff_to_isxd(sys.argv[1], sys.argv[2], overwrite=True, compute_kwargs={'scheduler': 'threads'});"
-        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
-    )
-    if not os.path.exists("/proc/self/status"):
-        return None
-    env = {**os.environ, "DASK_ARRAY__CHUNK_SIZE": f"{chunk_mib}MiB"}
-    done = subprocess.run([sys.executable, "-c", code, source, out], capture_output=True, text=True, check=True, env=env)
-    return int(done.stdout.strip()) / 1024
+def _nothing(block: np.ndarray) -> np.ndarray:
+    return np.zeros((1, 1, 1), np.uint8)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, nargs=2, default=[300, 600], help="short and long length (frames)")
     parser.add_argument("--size", type=int, default=256, help="frame rows = cols (default 256)")
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk-mib", type=int, default=8, help="dask array.chunk-size in MiB (default 8)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--state", default="warm", choices=["cold", "warm"])
+    parser.add_argument("--pause", type=float, default=0.5, help="seconds of rest before every timed run")
     parser.add_argument("--dir", default=None)
     args = parser.parse_args()
 
@@ -98,53 +80,51 @@ def main() -> None:
     import isx_dask as xd
     from isx_dask.sources.tiff import read_tiff, tiff_to_isxd
 
+    os.environ["DASK_ARRAY__CHUNK_SIZE"] = f"{args.chunk_mib}MiB"  # for the child processes
     directory = tempfile.mkdtemp(prefix="bench_tiff_", dir=args.dir)
     out = os.path.join(directory, "out.isxd")
+    print(f"frames {args.size}x{args.size} uint16, lengths {args.frames}, chunks of {args.chunk_mib} MiB, "
+          f"{args.state} cache, threads on {os.cpu_count()} cores")
     try:
-        print(f"frames {args.size}x{args.size} uint16, lengths {args.frames}, chunks of {args.chunk_mib} MiB, "
-              f"best of {args.repeats}, threads on {os.cpu_count()} cores")
         for compression in (None, "zlib"):
             label = compression or "none"
-            rss = []
-            for num in args.frames:
-                src = os.path.join(directory, f"m{num}_{label}.ome.tif")
+            sources = [os.path.join(directory, f"m{num}_{label}.ome.tif") for num in args.frames]
+            for num, src in zip(args.frames, sources):
                 make_tiff(src, num, args.size, compression)
-                rss.append(peak_rss_mib(src, out, args.chunk_mib))
-            src = os.path.join(directory, f"m{args.frames[1]}_{label}.ome.tif")
-            mb = args.frames[1] * args.size * args.size * 2 / 1e6
+            src, num = sources[1], args.frames[1]
 
             def tifffile_alone() -> None:
                 with tifffile.TiffFile(src) as tif:
                     series = tif.series[0]
-                    for first in range(0, args.frames[1], 64):
-                        series.asarray(key=range(first, min(first + 64, args.frames[1])))
+                    for first in range(0, num, 64):
+                        series.asarray(key=range(first, min(first + 64, num)))
 
-            def graph_alone() -> None:
+            def lazy_frames_alone() -> None:
                 lazy = read_tiff(src).frames
-                da.store(lazy, Discard(lazy.shape, lazy.dtype), lock=False)  # type: ignore[no-untyped-call]
+                lazy.map_blocks(_nothing, chunks=(1, 1, 1), dtype=np.uint8).compute()
+
+            def write_movie_of_zeros() -> None:
+                lazy = read_tiff(src).frames
+                zeros = da.zeros(lazy.shape, dtype=lazy.dtype, chunks=lazy.chunks)
+                xd.write_movie(zeros, out, timing=xd.Timing(num_samples=lazy.shape[0]),
+                               spacing=xd.Spacing(num_pixels=lazy.shape[1:]), overwrite=True)
 
             def convert() -> None:
                 tiff_to_isxd(src, out, overwrite=True)
 
-            def write_alone() -> None:
-                lazy = read_tiff(src).frames
-                zeros = da.zeros(lazy.shape, dtype=lazy.dtype, chunks=lazy.chunks)
-                xd.write_movie(zeros, out, timing=xd.Timing(num_samples=lazy.shape[0]), spacing=xd.Spacing(num_pixels=lazy.shape[1:]), overwrite=True)
-
+            methods = {"tifffile alone": tifffile_alone, "lazy frames alone": lazy_frames_alone,
+                       "write_movie of zeros": write_movie_of_zeros, "tiff_to_isxd": convert}
             with dask.config.set({"scheduler": "threads", "array.chunk-size": f"{args.chunk_mib}MiB"}):
-                t_base = best_of(args.repeats, tifffile_alone)
-                t_graph = best_of(args.repeats, graph_alone)
-                t_conv = best_of(args.repeats, convert)
-                t_write = best_of(args.repeats, write_alone)
-            print(f"[compression={label}] {args.frames[1]} frames, {mb:.0f} MB")
-            print(f"  tifffile alone      {t_base:7.3f} s  {mb / t_base:8.1f} MB/s")
-            print(f"  lazy frames alone   {t_graph:7.3f} s  {mb / t_graph:8.1f} MB/s")
-            print(f"  write_movie alone   {t_write:7.3f} s  {mb / t_write:8.1f} MB/s  (zeros, same chunks: the write's share)")
-            print(f"  tiff_to_isxd        {t_conv:7.3f} s  {mb / t_conv:8.1f} MB/s")
-            print(f"  ratio vs tifffile alone     {t_base / t_conv:5.2f}  (target >= 0.8)")
-            print(f"  ratio vs lazy frames alone  {t_graph / t_conv:5.2f}")
-            shown = ", ".join(f"{n} frames: {r:.0f} MiB" if r is not None else f"{n} frames: n/a" for n, r in zip(args.frames, rss))
-            print(f"  peak RSS of a converting process: {shown}")
+                times = alternate(methods, args.repeats, args.state, args.pause, lambda: remove(out), [*sources, out])
+            report(f"[compression={label}] {num} frames", num * args.size * args.size * 2, times, "tifffile alone",
+                   {"tiff_to_isxd": 0.8})
+            peaks = []
+            for n, path in zip(args.frames, sources):
+                peak, _, elapsed = peak_rss_of_child(_CHILD, [path, out])
+                remove(out)
+                peaks.append(peak)
+                print(f"    peak RSS converting {n} frames: {peak / 2**20:6.0f} MiB  ({elapsed:.1f} s)")
+            print(f"    ratio long/short peak: {peaks[1] / peaks[0]:.2f} (target: about 1, whatever the length)")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
