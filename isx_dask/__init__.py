@@ -14,7 +14,7 @@ through ``dask``; the JSON footer is appended only once every chunk
 has finished, and the file is then renamed into place.
 """
 
-from .convert import isxd_to_zarr, zarr_to_isxd
+from .convert import check_source_target, isxd_to_zarr, zarr_to_isxd
 from .layout import DataSetType, IsxdFormatError
 from .metadata import Duration, Spacing, Time, Timing
 from .nwb import isxd_to_nwb
@@ -107,6 +107,7 @@ __all__ = [
     "minian_to_isxd",
     "cnmfe_to_isxd",
     "isxd_to_nwb",
+    "check_source_target",
     # helpers of the official package that client code imports
     "acquisition_info",
     "get_file_extension",

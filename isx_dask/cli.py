@@ -478,9 +478,30 @@ def _check_paths(src: str, dst: str, kind: SourceKind, events: str | None) -> No
         raise UsageError(f"--events {events!r} is DST itself; give the event set its own file")
 
 
+def _convert_to_nwb(args: argparse.Namespace) -> int:
+    """``convert SRC DST.nwb [--with ISXD ...]``: one NWB file from .isxd files of one session."""
+    from . import isxd_to_nwb
+
+    unused = [option for key, option in _OPTIONS.items() if key != "overwrite" and _given_options(args).get(key) is not None]
+    if args.source_kind not in (None, "isxd") or unused:
+        raise UsageError(f"{', '.join(unused) or '--from'} does not apply to NWB output (DST ending in .nwb)")
+    sources = [args.src, *(args.also or [])]
+    start = time.perf_counter()
+    # No progress bar: the NWB writer computes one block at a time (one bar per block otherwise).
+    with _computing(args.scheduler, False, os.path.basename(args.dst)):
+        isxd_to_nwb(sources, args.dst, overwrite=args.overwrite,
+                    frame_headers="drop" if args.drop_frame_headers else "refuse")
+    print(f"Converted {', '.join(sources)} -> {args.dst} (NWB) in {time.perf_counter() - start:.2f} s")
+    return 0
+
+
 def _convert(args: argparse.Namespace) -> int:
     from .convert import check_source_target
 
+    if args.dst.lower().endswith(".nwb"):
+        return _convert_to_nwb(args)
+    if args.also or args.drop_frame_headers:
+        raise UsageError("--with and --drop-frame-headers apply only to NWB output (DST ending in .nwb)")
     kind = _find_kind(args.src, args.source_kind)
     _check_paths(args.src, args.dst, kind, args.events)
     for target, label in ((args.dst, "DST"), (args.events, "--events")):
@@ -672,15 +693,20 @@ def _add_info(sub: Any) -> None:
 def _add_convert(sub: Any) -> None:
     kinds = [k.name for k in SOURCES]
     conv = sub.add_parser(
-        "convert", help="convert .isxd -> Zarr, or Zarr, TIFF, Miniscope, CaImAn, suite2p, ... -> .isxd",
+        "convert", help="convert .isxd -> Zarr or NWB, or Zarr, TIFF, Miniscope, CaImAn, suite2p, ... -> .isxd",
         description="Convert SRC to DST. The kind of SRC is detected from its name (.isxd, .zarr or a URL, .tif, .mmap, "
                     "a suite2p plane folder, ...) or given with --from. An .isxd source becomes a Zarr group; every other "
-                    "source becomes an .isxd movie, or a cell set (and, with --events, an event set).",
+                    "source becomes an .isxd movie, or a cell set (and, with --events, an event set). A DST ending in .nwb "
+                    "gets the .isxd SRC (and every --with file) as one NWB file.",
     )
     conv.add_argument("src", metavar="SRC", help="source file, folder or URL")
     conv.add_argument("dst", metavar="DST", help="destination: a .zarr path (from .isxd), otherwise an .isxd file")
     conv.add_argument("--from", dest="source_kind", choices=kinds, metavar="KIND", help=f"kind of SRC: {', '.join(kinds)}")
     conv.add_argument("--events", metavar="PATH", help="also write an event set here (cell-set sources)")
+    conv.add_argument("--with", dest="also", action="append", metavar="ISXD",
+                      help="NWB output: another .isxd file of the same session (cell set, event set, movie); repeatable")
+    conv.add_argument("--drop-frame-headers", action="store_true",
+                      help="NWB output: convert a movie with sensor frame headers without them (refused otherwise)")
     conv.add_argument("--period", help="sample period in seconds, e.g. 0.05 or 1/20 (replaces only the period)")
     conv.add_argument("--pixel-size", help="pixel size in microns (replaces only the pixel size)")
     conv.add_argument("--frame-rate", help="frames per second of the traces, e.g. 20 or 30000/1001 (cell-set sources)")

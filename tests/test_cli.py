@@ -422,3 +422,21 @@ def test_source_kind_is_detected_from_the_path(tmp_path):
         cli._find_kind(str(tmp_path / "results.h5"), None)
     with pytest.raises(cli.UsageError, match="could be zarr or tiff"):
         cli._find_kind("s3://bucket/stack.tif", None)
+
+
+def test_convert_to_nwb_with_several_inputs(tmp_path, isx):
+    pynwb = pytest.importorskip("pynwb")
+    movie, events = tmp_path / "m.isxd", tmp_path / "e.isxd"
+    timing = xd.Timing(num_samples=6, period=xd.Duration(1, 20))
+    frames = np.arange(6 * 4 * 5, dtype=np.uint16).reshape(6, 4, 5)
+    xd.write_movie(frames, movie, timing=timing, spacing=xd.Spacing(num_pixels=(4, 5)))
+    xd.write_event_set([[50_000], [0, 100_000]], [[1.0], [2.0, 3.0]], events, timing=timing)
+    out = tmp_path / "o.nwb"
+    assert cli.main(["convert", str(movie), str(out), "--with", str(events)]) == 0
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        nwb = io.read()
+        series = next(iter(nwb.acquisition.values()))
+        np.testing.assert_array_equal(np.asarray(series.data[:]).transpose(0, 2, 1), frames)
+        assert len(nwb.events["events"].to_dataframe()) == 3
+    assert cli.main(["convert", str(movie), str(tmp_path / "p.nwb"), "--period", "0.1"]) == 2
+    assert not (tmp_path / "p.nwb").exists()
