@@ -99,7 +99,7 @@ def exact(value: Any, name: str) -> Fraction:
         raise ValueError(msg)
     try:
         if isinstance(value, float):
-            return Fraction(repr(value))
+            return Fraction(repr(float(value)))  # np.float64 is a float whose repr is "np.float64(...)"
         if isinstance(value, (int, Fraction)):
             return Fraction(value)
         return Fraction(str(value).strip())
