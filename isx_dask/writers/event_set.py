@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
+import warnings
 
 import numpy as np
 
@@ -727,6 +728,10 @@ class EventSet(IncrementalWriter["EventSetFile"]):
         partial = self._require_open()
         index = check_item_index(index, len(self._names), "cell")
         offs, amps = check_cell_events(offsets, amplitudes, "", self._limit)
+        # The official conversion warnings, in its order (amplitudes, then offsets), for the same inputs.
+        for given, stored in ((amplitudes, np.dtype(np.float32)), (offsets, np.dtype(np.uint64))):
+            if isinstance(given, np.ndarray) and given.dtype != stored:
+                warnings.warn(f"Converting from {given.dtype} to {stored}.", UserWarning, stacklevel=2)
         merged = np.sort(np.concatenate([self._seen[index], offs]), kind="stable")
         _check_unique(merged, "", self._names[index])
         if len(offs):
