@@ -333,16 +333,26 @@ def commit(
     *,
     overwrite: bool,
     fsync: bool = True,
+    keep_partial: bool = False,
 ) -> str:
     """Append the footer to ``partial`` and move it to ``path``.
 
     The data section is cut to ``data_size`` bytes first, so a reused
     temporary file never carries stale bytes. With ``fsync`` the data and the
     footer reach the disk before the file gets its name, and the directory
-    entry after. With ``overwrite=False`` the file is put in place with a hard
-    link, which fails if another writer got there first; the other writer's
-    file is left as it is. A sidecar directory of ``partial`` is removed once
-    the file is in place.
+    entry after. ``overwrite=True`` replaces an existing file by a rename, so
+    readers that have it open keep the old file. With ``overwrite=False`` the
+    file is put in place with a hard link, which fails if another writer got
+    there first; on a file system without hard links the name is first created
+    exclusively (``O_EXCL``: exactly one writer wins it), then the file renamed
+    over it. The other writer's file is never touched. A sidecar directory of
+    ``partial`` is removed once the file is in place.
+
+    Parameters
+    ----------
+    keep_partial : bool, default False
+        On a lost race, keep ``partial`` (without its footer, so it never looks
+        like a finished file) and say where it is, instead of removing it.
 
     Returns
     -------
@@ -352,7 +362,7 @@ def commit(
     Raises
     ------
     FileExistsError
-        If ``overwrite`` is False and ``path`` appeared meanwhile (``partial`` is removed).
+        If ``overwrite`` is False and ``path`` appeared meanwhile.
     """
     trailer = encode_trailer(metadata)
     with open(partial, "r+b") as f:
@@ -364,35 +374,59 @@ def commit(
             _io.sync_file(f.fileno())
     if overwrite:
         os.replace(partial, path)
-    else:
-        try:
-            os.link(partial, path)
-        except FileExistsError:
+    elif not _link_into_place(partial, path):
+        if keep_partial:
+            with open(partial, "r+b") as f:
+                f.truncate(data_size)
+            msg = (
+                f"path {path!r} was created by someone else while this file was being written; nothing was "
+                f"replaced, and the finished data is kept in {partial!r} (remove or move the file at the path and "
+                f"commit again, or discard it)"
+            )
+        else:
             remove_partial(partial)
             msg = f"path {path!r} was created by someone else while this file was being written; nothing was replaced"
-            raise FileExistsError(msg) from None
-        except OSError:  # a file system without hard links
-            if os.path.lexists(path):
-                remove_partial(partial)
-                msg = f"path {path!r} was created by someone else while this file was being written"
-                raise FileExistsError(msg) from None
-            os.replace(partial, path)
-        else:
-            os.unlink(partial)
+        raise FileExistsError(msg)
     if fsync:
         _io.sync_directory(os.path.dirname(os.path.abspath(path)))
     shutil.rmtree(sidecar_path(partial), ignore_errors=True)
     return path
 
 
+def _link_into_place(partial: str, path: str) -> bool:
+    """Give ``partial`` the name ``path`` only if nothing has it; False if someone else got there first."""
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: win the name exclusively, then rename over it
+        try:
+            os.close(_io.open_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return False
+        try:
+            os.replace(partial, path)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return True
+    os.unlink(partial)
+    return True
+
+
 def commit_partial(path: str, *, fsync: bool = True) -> str:
-    """Commit the temporary file of a region template at ``path`` (callers check coverage first)."""
+    """Commit the temporary file of a region template at ``path`` (callers check coverage first).
+
+    On a lost race the template is kept, and the error says where.
+    """
     partial, state = open_partial(path)
-    return commit(partial, path, state.metadata, state.data_size, overwrite=state.overwrite, fsync=fsync)
+    return commit(partial, path, state.metadata, state.data_size, overwrite=state.overwrite, fsync=fsync, keep_partial=True)
 
 
-def _commit_after(partial: str, path: str, metadata: dict[str, Any], data_size: int, overwrite: bool, fsync: bool, _written: Any) -> str:
-    return commit(partial, path, metadata, data_size, overwrite=overwrite, fsync=fsync)
+def _commit_after(
+    partial: str, path: str, metadata: dict[str, Any], data_size: int, overwrite: bool, fsync: bool, keep_partial: bool, _written: Any
+) -> str:
+    return commit(partial, path, metadata, data_size, overwrite=overwrite, fsync=fsync, keep_partial=keep_partial)
 
 
 # -- storing dask arrays --------------------------------------------------------------------
@@ -533,7 +567,8 @@ def finish_write(
     compute_kwargs : dict, optional
         Passed to ``compute`` (``{"scheduler": "threads"}``...).
     keep_partial : bool, default False
-        Keep the temporary file when the computation fails (resumable writes).
+        Keep the temporary file when the computation fails or the race for the
+        path is lost (resumable writes); otherwise it is removed.
 
     Returns
     -------
@@ -544,7 +579,7 @@ def finish_write(
 
     try:
         committed: Delayed = dask.delayed(_commit_after, pure=False)(  # type: ignore[attr-defined]
-            partial, path, metadata, data_size, overwrite, fsync, list(writes)
+            partial, path, metadata, data_size, overwrite, fsync, keep_partial, list(writes)
         )
     except BaseException:
         if not keep_partial:

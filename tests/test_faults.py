@@ -164,6 +164,55 @@ def test_two_concurrent_writers_one_wins_cleanly(tmp_path):
     assert entries(tmp_path) == ["m.isxd"]
 
 
+@pytest.mark.parametrize("rounds", range(3))
+def test_without_hard_links_exactly_one_of_two_concurrent_writers_wins(tmp_path, monkeypatch, rounds):
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")  # as on FAT, some SMB and FUSE mounts
+
+    monkeypatch.setattr(os, "link", no_links)
+    out = tmp_path / "m.isxd"
+    barrier = threading.Barrier(2)
+    results: dict[int, object] = {}
+
+    def write(k):
+        delayed = xd.write_movie(movie(n=20) + k, out, compute=False)
+        barrier.wait()
+        try:
+            dask.compute(delayed, scheduler="sync")
+            results[k] = "ok"
+        except FileExistsError as err:
+            results[k] = err
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [k for k, r in results.items() if r == "ok"]
+    assert len(winners) == 1 and isinstance(results[1 - winners[0]], FileExistsError), results
+    assert split_file(out)[0] == (movie(n=20) + winners[0]).compute().tobytes()
+    assert entries(tmp_path) == ["m.isxd"]
+
+
+def test_a_template_that_loses_the_race_for_its_path_is_kept(tmp_path):
+    from isx_dask.regions import commit_movie, create_movie, write_movie_region
+
+    out = tmp_path / "r.isxd"
+    frames = np.arange(4 * 3 * 5, dtype=np.uint16).reshape(4, 3, 5)
+    create_movie(out, timing=xd.Timing(4), spacing=xd.Spacing(num_pixels=(3, 5)), dtype=np.uint16)
+    write_movie_region(frames, out, 0)
+    out.write_bytes(PRECIOUS)  # another job got the path first
+    with pytest.raises(FileExistsError, match=r"kept in .*\.r\.isxd\.partial"):
+        commit_movie(out)
+    assert out.read_bytes() == PRECIOUS
+    assert entries(tmp_path) == [".r.isxd.partial", ".r.isxd.partial.d", "r.isxd"]
+    with pytest.raises(xd.IsxdFormatError):  # kept without a footer: it never looks like a finished file
+        xd.open_isxd(tmp_path / ".r.isxd.partial")
+    out.unlink()
+    commit_movie(out)
+    assert split_file(out)[0] == frames.tobytes() and entries(tmp_path) == ["r.isxd"]
+
+
 # -- killed processes -----------------------------------------------------------------------------
 _CHILD = textwrap.dedent(
     """
