@@ -87,7 +87,7 @@ class CellSetFile(IsxdFile):
             f"pixel_size={describe_pixel_size(self.layout.spacing)}",
         ]
 
-    def to_xarray(self, chunks: Any = None) -> Any:
+    def to_xarray(self, *, chunks: Any = None) -> Any:
         """The cell set as an ``xarray.Dataset``: lazy ``footprints(cell, y, x)``, ``traces(cell, time)``, ``status(cell)``.
 
         See :mod:`isx_dask.xarray_backend`.

@@ -322,7 +322,7 @@ class MovieFile(IsxdFile):
             fields.append(f"invalid_frames={invalid}")
         return fields
 
-    def to_xarray(self, chunks: Any = None) -> Any:
+    def to_xarray(self, *, chunks: Any = None) -> Any:
         """The movie as an ``xarray.Dataset`` with lazy ``frames(time, y, x)``; see :mod:`isx_dask.xarray_backend`."""
         from ..xarray_backend import movie_to_xarray
 
