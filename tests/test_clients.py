@@ -197,6 +197,49 @@ def test_set_cell_status_before_every_cell_is_written_is_refused(tmp_path: Path)
     assert not (tmp_path / "c.isxd").exists()
 
 
+# -- vessel sets: written, then statuses edited in place (read_only=False) or set while writing -------------
+def _vessel_style(m: Any, out: Path, edit_after_reopen: bool) -> None:
+    rng = np.random.default_rng(5)
+    timing = _timing(m, 6, m.Duration.from_msecs(100))
+    spacing = m.Spacing(num_pixels=(5, 6))
+    path = str(out / "vessels.isxd")
+    vessel_set = m.VesselSet.write(path, timing, spacing, "vessel diameter")
+    projection = rng.random((5, 6)).astype(np.float32)
+    for i in range(3):
+        line = np.array([[i, 0], [i + 2, 5]], dtype=np.int64)
+        vessel_set.set_vessel_diameter_data(i, projection, line, rng.random(6).astype(np.float32),
+                                            rng.random(6).astype(np.float32), f"V{i}")
+    if edit_after_reopen:
+        vessel_set.flush()
+        vessel_set = m.VesselSet.read(path, read_only=False)
+    for i, status in enumerate(["accepted", "rejected", "undecided"]):
+        vessel_set.set_vessel_status(i, status)
+
+
+@pytest.mark.parametrize("edit_after_reopen", [True, False], ids=["read_only=False", "while-writing"])
+def test_vessel_statuses_as_official(isx: Any, tmp_path: Path, edit_after_reopen: bool) -> None:
+    _run(_vessel_style, isx_dask, tmp_path / "ours", edit_after_reopen)
+    _run(_vessel_style, isx, tmp_path / "official", edit_after_reopen)
+    a = isx.VesselSet.read(str(tmp_path / "ours/vessels.isxd"))
+    b = isx.VesselSet.read(str(tmp_path / "official/vessels.isxd"))
+    assert a.num_vessels == b.num_vessels == 3
+    assert a.timing == b.timing and a.spacing == b.spacing
+    for i in range(3):
+        assert a.get_vessel_name(i) == b.get_vessel_name(i)
+        assert a.get_vessel_status(i) == b.get_vessel_status(i)
+        np.testing.assert_array_equal(a.get_vessel_line_data(i), b.get_vessel_line_data(i))
+        np.testing.assert_array_equal(a.get_vessel_trace_data(i), b.get_vessel_trace_data(i))
+        np.testing.assert_array_equal(a.get_vessel_image_data(i), b.get_vessel_image_data(i))
+    assert [a.get_vessel_status(i) for i in range(3)] == ["accepted", "rejected", "undecided"]
+
+
+def test_isxb_path_refused_with_the_official_message(tmp_path: Path) -> None:
+    timing = isx_dask.Timing(num_samples=1, period=isx_dask.Duration.from_msecs(50))
+    with pytest.raises(ValueError, match="Cannot write isxb movies"):
+        isx_dask.Movie.write(str(tmp_path / "a.isxb"), timing, isx_dask.Spacing(num_pixels=(2, 2)), np.uint16)
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- Miniscope-style multi-file loop ---------------------------------------------------------------
 def _miniscope_inputs() -> list[np.ndarray]:
     rng = np.random.default_rng(3)

@@ -319,8 +319,15 @@ class Movie(IncrementalWriter["MovieFile"]):
         Raises
         ------
         TypeError, ValueError, FileExistsError, FileNotFoundError
-            For a bad argument, before anything is created.
+            For a bad argument, before anything is created (an ``.isxb`` path
+            gives the official "Cannot write isxb movies.").
         """
+        if os.fspath(file_path).lower().endswith(".isxb"):
+            msg = (
+                f"Cannot write isxb movies. {os.fspath(file_path)!r} is an nVision .isxb path; only the "
+                f"acquisition software writes those; write an .isxd movie instead"
+            )
+            raise ValueError(msg)
         require_timing(timing)
         require_spacing(spacing)
         dtype = _data_type(data_type)
