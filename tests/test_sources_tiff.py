@@ -162,6 +162,20 @@ def test_trailing_single_sample_axis_and_the_zarr_path(isx: Any, tmp_path: Path)
     np.testing.assert_array_equal(via_zarr[1:4, 2:15, 3:19], frames[1:4, 2:15, 3:19])
 
 
+def test_second_series_of_a_file(isx: Any, tmp_path: Path) -> None:
+    first, second = stack(np.uint16, num=4, seed=1), stack(np.uint16, num=6, seed=2)
+    with tifffile.TiffWriter(tmp_path / "two.ome.tif", ome=True) as tif:
+        tif.write(first, compression="zlib", metadata={"axes": "TYX", "TimeIncrement": 0.5, "PhysicalSizeX": 1, "PhysicalSizeY": 1})
+        tif.write(second, compression="zlib", metadata={"axes": "TYX", "TimeIncrement": 0.25, "PhysicalSizeX": 2, "PhysicalSizeY": 2})
+    tiff_to_isxd(tmp_path / "two.ome.tif", tmp_path / "m.isxd", series=1)
+    movie, got = official_frames(isx, tmp_path / "m.isxd")
+    np.testing.assert_array_equal(got, second)
+    assert_timing_equal(timing(6, Fraction(1, 4)), movie.timing)
+    assert_spacing_equal(xd.Spacing(num_pixels=(16, 20), pixel_size=2), movie.spacing)
+    with pytest.raises(ValueError, match="series=2"):
+        tiff_to_isxd(tmp_path / "two.ome.tif", tmp_path / "m2.isxd", series=2)
+
+
 def test_files_that_disagree_are_refused(tmp_path: Path) -> None:
     for name, inc in (("a.ome.tif", 0.1), ("b.ome.tif", 0.2)):
         tifffile.imwrite(tmp_path / name, stack(np.uint16, num=3), ome=True,

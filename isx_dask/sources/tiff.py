@@ -83,6 +83,8 @@ class _TiffFrames:
     #: Byte offset of frame 0 when the frames are stored uncompressed, one after another; else None.
     contiguous_offset: int | None = None
     byteorder: Literal["<", ">"] = "<"
+    #: Index of the file's page holding frame 0 when frame i is page ``first_page + i``; else None.
+    first_page: int | None = None
 
     @property
     def ndim(self) -> int:
@@ -105,12 +107,18 @@ class _TiffFrames:
             return np.ascontiguousarray(run[:, key[1], key[2]], dtype=self.dtype)
         tifffile = _tifffile()
         with tifffile.TiffFile(self.path) as tif:
-            series = tif.series[self.series]
             if self.one_page_per_frame and key[0].step in (None, 1):
-                # Each frame is one whole page: tifffile decodes the run of pages itself (faster than per-chunk Zarr reads).
+                # Each frame is one whole page: tifffile decodes the run of pages itself (faster than per-chunk
+                # Zarr reads); consecutive pages are read without building the series (no OME-XML parsing per task).
                 first, stop, _ = key[0].indices(self.shape[0])
-                block = series.asarray(key=range(first, stop)).reshape(stop - first, *self.shape[1:])
+                if self.first_page is not None:
+                    pages = range(self.first_page + first, self.first_page + stop)
+                    block = tif.asarray(key=pages)
+                else:
+                    block = tif.series[self.series].asarray(key=range(first, stop))
+                block = block.reshape(stop - first, *self.shape[1:])
                 return np.ascontiguousarray(block[:, key[1], key[2]])
+            series = tif.series[self.series]
             import zarr
 
             spans = dict(zip("tyx", key))
@@ -253,6 +261,17 @@ def _resolution_pixel_size(page: Any, imagej_unit: str | None, name: str) -> tup
     )
 
 
+def _first_page(pages: Any, count: int) -> int | None:
+    """The file's page index of frame 0 if frame i is page ``first + i`` of this file, else None."""
+    try:
+        indices = [page.index for page in pages]
+    except AttributeError:  # a page missing from a multi-file dataset
+        return None
+    if len(indices) != count or not indices or indices != list(range(indices[0], indices[0] + count)):
+        return None
+    return int(indices[0])
+
+
 def _inspect(path: str, series: int) -> _TiffInfo:
     tifffile = _tifffile()
     name = f"TIFF file {path!r}"
@@ -274,8 +293,9 @@ def _inspect(path: str, series: int) -> _TiffInfo:
         in_this_file = len(tif.pages) >= shape[0]  # an OME dataset split over several files is not one byte run
         offset = s.dataoffset if one_page and in_this_file and s.dataoffset is not None else None
         byteorder: Literal["<", ">"] = ">" if tif.byteorder == ">" else "<"
+        first_page = _first_page(s.pages, shape[0]) if one_page else None
         frames = _TiffFrames(path, series, index, shape, np.dtype(s.dtype).newbyteorder("="), one_page,
-                             None if offset is None else int(offset), byteorder)
+                             None if offset is None else int(offset), byteorder, first_page)
         period: Fraction | None = None
         period_from = pixel_from = ""
         pixel_size = None
