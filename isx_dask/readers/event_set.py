@@ -13,7 +13,7 @@ values (249 reads as 248, 1000001 as 1000000).
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from ..layout.event_set import (
 from ..metadata import Time, Timing
 from ._file import IsxdFile, describe_period
 
-__all__ = ["EventSetFile", "index_of_name", "name_index"]
+__all__ = ["EventSetFile", "PacketSetFile", "index_of_name", "name_index"]
 
 _READ_CHUNK_PACKETS = (64 * 2**20) // EVENT_PACKET_NBYTES
 
@@ -68,7 +68,131 @@ def index_of_name(names: Sequence[str] | Mapping[str, int], name: str, kind: str
         raise KeyError(msg) from None
 
 
-class EventSetFile(IsxdFile):
+class PacketSetFile(IsxdFile):
+    """What event sets and GPIO/IMU sets share: a run of 20-byte packets and one name per channel.
+
+    Subclasses parse their footer in :meth:`_parse_header` (a header with ``timing``,
+    ``end`` and the names) and name their items (``'cell'``, ``'channel'``).
+
+    Attributes
+    ----------
+    num_packets : int
+        Packets stored in the data section (repeated offsets included).
+    """
+
+    #: What a packet's index names, in messages (``'cell'``, ``'channel'``).
+    _item = "cell"
+    #: What the file is, in messages.
+    _what = "event set"
+
+    def _parse_header(self) -> Any:
+        raise NotImplementedError
+
+    def _check(self) -> None:
+        self.header = self._parse_header()
+        if self.data_size % EVENT_PACKET_NBYTES:
+            msg = (
+                f"{self.path!r} has a data section of {self.data_size} bytes, not a whole number of "
+                f"{EVENT_PACKET_NBYTES}-byte packets"
+            )
+            raise IsxdFormatError(msg)
+        self.num_packets = self.data_size // EVENT_PACKET_NBYTES
+        self._timing = self.header.timing
+        self._names_index: dict[str, int] | None = None
+
+    @property
+    def _names(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    # -- metadata ------------------------------------------------------------------------
+    @property
+    def timing(self) -> Timing:
+        """Timing as the official reader rebuilds it: start, smallest signal step, ``ceil((end - start) / period)`` samples."""
+        timing: Timing = self.header.timing
+        return timing
+
+    @property
+    def end(self) -> Time:
+        """End of the recording as stored in the footer."""
+        end: Time = self.header.end
+        return end
+
+    def _index_of(self, name: str) -> int:
+        if self._names_index is None:
+            self._names_index = name_index(self._names)
+        return index_of_name(self._names_index, name, kind=self._item.capitalize())
+
+    def _check_index(self, index: int) -> int:
+        n = len(self._names)
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            msg = f"{self._item} index must be an integer, got {index!r}"
+            raise TypeError(msg)
+        index = int(index)
+        if not -n <= index < n:
+            msg = f"{self._item} index {index} is out of range; the {self._what} has num_{self._item}s={n}"
+            raise IndexError(msg)
+        return index % n
+
+    # -- packets -------------------------------------------------------------------------
+    def iter_packets(self, chunk_packets: int = _READ_CHUNK_PACKETS) -> Iterator[np.ndarray]:
+        """The stored packets in file order, as structured arrays of at most ``chunk_packets`` packets.
+
+        Fields: ``offset`` (uint64, us from the start), ``cell`` (uint64, the cell or
+        channel index), ``amplitude`` (float32).
+
+        Raises
+        ------
+        IsxdFormatError
+            If a packet names an index out of range (the official reader crashes on those).
+        """
+        layout = packet_layout(0, self.num_packets)
+        step = max(1, int(chunk_packets))
+        n = len(self._names)
+        for first in range(0, self.num_packets, step):
+            packets = decode_packets(self._read(layout, (slice(first, first + step), slice(None))))
+            if packets.size and int(packets["cell"].max()) >= n:
+                bad = int(packets["cell"].max())
+                msg = f"{self.path!r}: a packet names {self._item} {bad}, but the {self._what} has {n} {self._item}s"
+                raise IsxdFormatError(msg)
+            yield packets
+
+    def _data(self, indices: Sequence[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(offsets, amplitudes)`` of every item (or of ``indices``), in one pass over the file."""
+        wanted = list(range(len(self._names))) if indices is None else [self._check_index(i) for i in indices]
+        offsets: dict[int, list[np.ndarray]] = {c: [] for c in wanted}
+        values: dict[int, list[np.ndarray]] = {c: [] for c in wanted}
+        for packets in self.iter_packets():
+            if len(wanted) == 1:
+                mine = packets[packets["cell"] == wanted[0]]
+                offsets[wanted[0]].append(mine["offset"])
+                values[wanted[0]].append(mine["amplitude"])
+                continue
+            grouped = packets[np.argsort(packets["cell"], kind="stable")]
+            cells, starts = np.unique(grouped["cell"], return_index=True)
+            bounds = [*starts.tolist(), len(grouped)]
+            for k, c in enumerate(cells.tolist()):
+                if c in offsets:
+                    part = grouped[bounds[k] : bounds[k + 1]]
+                    offsets[c].append(part["offset"])
+                    values[c].append(part["amplitude"])
+        out = []
+        for c in wanted:
+            if offsets[c]:
+                out.append(_sorted_last_wins(np.concatenate(offsets[c]), np.concatenate(values[c])))
+            else:
+                out.append((np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)))
+        return out
+
+    def _repr_fields(self) -> list[str]:
+        return [
+            f"num_{self._item}s={len(self._names)}",
+            f"num_packets={self.num_packets}",
+            f"num_samples={self.timing.num_samples}",
+            f"period={describe_period(self.timing)}",
+        ]
+
+
+class EventSetFile(PacketSetFile):
     """A committed event set file.
 
     Attributes
@@ -84,28 +208,14 @@ class EventSetFile(IsxdFile):
     >>> offsets, amplitudes = f.get_cell_data(0)  # doctest: +SKIP
     """
 
-    def _check(self) -> None:
-        self.header: EventSetHeader = parse_event_set_footer(self.metadata)
-        if self.data_size % EVENT_PACKET_NBYTES:
-            msg = (
-                f"{self.path!r} has a data section of {self.data_size} bytes, not a whole number of "
-                f"{EVENT_PACKET_NBYTES}-byte event packets"
-            )
-            raise IsxdFormatError(msg)
-        self.num_packets = self.data_size // EVENT_PACKET_NBYTES
-        self._timing = self.header.timing
-        self._names_index: dict[str, int] | None = None
+    header: EventSetHeader
 
-    # -- metadata ------------------------------------------------------------------------
-    @property
-    def timing(self) -> Timing:
-        """Timing as the official reader rebuilds it: start, smallest signal step, ``ceil((end - start) / period)`` samples."""
-        return self.header.timing
+    def _parse_header(self) -> EventSetHeader:
+        return parse_event_set_footer(self.metadata)
 
     @property
-    def end(self) -> Time:
-        """End of the recording as stored in the footer."""
-        return self.header.end
+    def _names(self) -> tuple[str, ...]:
+        return self.header.cell_names
 
     @property
     def num_cells(self) -> int:
@@ -129,42 +239,7 @@ class EventSetFile(IsxdFile):
         KeyError
             If no cell has that name (the official message: ``Cell with name "x" does not exist.``).
         """
-        if self._names_index is None:
-            self._names_index = name_index(self.cell_names)
-        return index_of_name(self._names_index, name)
-
-    def _check_index(self, index: int) -> int:
-        n = self.num_cells
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            msg = f"cell index must be an integer, got {index!r}"
-            raise TypeError(msg)
-        index = int(index)
-        if not -n <= index < n:
-            msg = f"cell index {index} is out of range; the event set has num_cells={n}"
-            raise IndexError(msg)
-        return index % n
-
-    # -- events --------------------------------------------------------------------------
-    def iter_packets(self, chunk_packets: int = _READ_CHUNK_PACKETS) -> Iterator[np.ndarray]:
-        """The stored packets in file order, as structured arrays of at most ``chunk_packets`` events.
-
-        Fields: ``offset`` (uint64, us from the start), ``cell`` (uint64), ``amplitude`` (float32).
-
-        Raises
-        ------
-        IsxdFormatError
-            If a packet names a cell index out of range (the official reader crashes on those).
-        """
-        layout = packet_layout(0, self.num_packets)
-        step = max(1, int(chunk_packets))
-        for first in range(0, self.num_packets, step):
-            raw = self._read(layout, (slice(first, first + step), slice(None)))
-            packets = decode_packets(raw)
-            if packets.size and int(packets["cell"].max()) >= self.num_cells:
-                bad = int(packets["cell"].max())
-                msg = f"{self.path!r}: a packet names cell {bad}, but the event set has {self.num_cells} cells"
-                raise IsxdFormatError(msg)
-            yield packets
+        return self._index_of(name)
 
     def get_cell_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Events of cell ``index``, as the official ``get_cell_data`` returns them.
@@ -176,41 +251,8 @@ class EventSetFile(IsxdFile):
         amplitudes : numpy.ndarray of float32
             Amplitude of each event (of the last packet stored for an offset).
         """
-        index = self._check_index(index)
-        offsets, amplitudes = [], []
-        for packets in self.iter_packets():
-            mine = packets[packets["cell"] == index]
-            offsets.append(mine["offset"])
-            amplitudes.append(mine["amplitude"])
-        if not offsets:
-            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)
-        return _sorted_last_wins(np.concatenate(offsets), np.concatenate(amplitudes))
+        return self._data([index])[0]
 
     def get_all_cell_data(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Events of every cell, in one pass over the file: a list of ``(offsets, amplitudes)`` per cell."""
-        offsets: list[list[np.ndarray]] = [[] for _ in range(self.num_cells)]
-        amplitudes: list[list[np.ndarray]] = [[] for _ in range(self.num_cells)]
-        for packets in self.iter_packets():
-            order = np.argsort(packets["cell"], kind="stable")
-            grouped = packets[order]
-            cells, starts = np.unique(grouped["cell"], return_index=True)
-            bounds = [*starts.tolist(), len(grouped)]
-            for k, cell in enumerate(cells.tolist()):
-                part = grouped[bounds[k] : bounds[k + 1]]
-                offsets[cell].append(part["offset"])
-                amplitudes[cell].append(part["amplitude"])
-        out = []
-        for offs, amps in zip(offsets, amplitudes):
-            if offs:
-                out.append(_sorted_last_wins(np.concatenate(offs), np.concatenate(amps)))
-            else:
-                out.append((np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.float32)))
-        return out
-
-    def _repr_fields(self) -> list[str]:
-        return [
-            f"num_cells={self.num_cells}",
-            f"num_packets={self.num_packets}",
-            f"num_samples={self.timing.num_samples}",
-            f"period={describe_period(self.timing)}",
-        ]
+        return self._data()
