@@ -32,7 +32,7 @@ import numpy as np
 from ._resume import PartialState, create_partial, open_partial, partial_path, remove_partial, written_regions
 from .layout.movie import MovieLayout, movie_dtype, movie_footer, parse_movie_footer, stored_frames_region
 from .metadata import Spacing, Timing
-from .target import IsxdTarget, Reserve, WriteMethod, check_output_path, commit_partial, store_region
+from .target import IsxdTarget, Reserve, WriteMethod, check_footer, check_output_path, commit_partial, store_region
 from .writers._validate import as_dask_array, cast_array, require_spacing, require_timing, resolve_metadata_from
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ def create_movie(
     path = check_output_path(path, overwrite)
     layout = MovieLayout(timing, spacing, out_dtype)
     metadata = movie_footer(timing, spacing, out_dtype, extra_properties)
+    check_footer(metadata)
     state = PartialState("regions", layout.data_size, metadata, (layout.frames(),), overwrite)
     create_partial(path, state, reserve=reserve)
     return path

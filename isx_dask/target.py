@@ -115,6 +115,7 @@ __all__ = [
     "PartialState",
     "Reserve",
     "WriteMethod",
+    "check_footer",
     "check_output_path",
     "commit",
     "commit_partial",
@@ -191,6 +192,20 @@ def _check_write_method(write_method: Any) -> WriteMethod:
         return write_method  # type: ignore[return-value]
     msg = f"write_method must be one of {', '.join(repr(m) for m in _WRITE_METHODS)}, got {write_method!r}"
     raise ValueError(msg)
+
+
+def check_footer(metadata: dict[str, Any]) -> bytes:
+    """The trailer bytes of ``metadata``, or ``ValueError`` now, before anything is created or computed.
+
+    A footer that cannot be encoded (a lone surrogate in a name or in
+    ``extra_properties``, NaN) would otherwise fail only at the commit, after
+    every chunk was written, and a resumable write could never commit.
+    """
+    try:
+        return encode_trailer(metadata)
+    except (UnicodeEncodeError, ValueError, TypeError) as err:
+        msg = f"the footer cannot be stored as strict UTF-8 JSON (check names and extra_properties): {err}"
+        raise ValueError(msg) from None
 
 
 def preallocate(path: str, data_size: int, *, reserve: Reserve = "auto", partial: str | None = None) -> str:
@@ -574,10 +589,16 @@ def finish_write(
     -------
     None or dask.delayed.Delayed
         ``None`` when ``compute`` is True.
+
+    Raises
+    ------
+    ValueError
+        If the footer cannot be encoded (checked before anything is computed).
     """
     import dask
 
     try:
+        check_footer(metadata)
         committed: Delayed = dask.delayed(_commit_after, pure=False)(  # type: ignore[attr-defined]
             partial, path, metadata, data_size, overwrite, fsync, keep_partial, list(writes)
         )
@@ -660,6 +681,7 @@ def store_then_commit(
             raise ValueError(msg)
     reserve = _check_reserve(reserve)
     write_method = _check_write_method(write_method)
+    check_footer(metadata)
     skip: set[str] | None = None
     if resume:
         state = PartialState("resume", data_size, metadata, tuple(layout for _, layout in arrays))

@@ -213,6 +213,20 @@ def test_a_template_that_loses_the_race_for_its_path_is_kept(tmp_path):
     assert split_file(out)[0] == frames.tobytes() and entries(tmp_path) == ["r.isxd"]
 
 
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_footer_that_cannot_be_encoded_is_refused_before_anything_is_created(tmp_path, resume):
+    from isx_dask.layout import ArrayLayout
+
+    layout = ArrayLayout.contiguous(0, (4, 3, 3), "<u2")
+    computed = []
+    frames = movie(4).map_blocks(lambda b: (computed.append(1), b)[1], dtype=np.uint16)[:, :3, :3]
+    computed.clear()  # map_blocks tried the function once to learn its output
+    for bad in ({"type": 0, "extraProperties": {"note": "\ud800"}}, {"type": 0, "extraProperties": float("nan")}):
+        with pytest.raises(ValueError, match="footer cannot be stored"):
+            tg.store_then_commit([(frames, layout)], str(tmp_path / "m.isxd"), layout.nbytes, bad, overwrite=False, resume=resume)
+    assert entries(tmp_path) == [] and computed == []
+
+
 # -- killed processes -----------------------------------------------------------------------------
 _CHILD = textwrap.dedent(
     """
@@ -228,9 +242,9 @@ _CHILD = textwrap.dedent(
         start = block_info[None]["array-location"][0][0]
         return (np.arange(block.size, dtype=np.uint32).reshape(block.shape) * 7 + start).astype(np.uint16)
     if where == "footer":
-        def die(metadata):
+        def die(*args, **kwargs):
             os._exit(3)  # killed after all data, before the footer
-        tg.encode_trailer = die
+        tg.commit = die
     frames = da.zeros((12, 8, 9), dtype=np.uint16, chunks=(2, 8, 9)).map_blocks(pattern, dtype=np.uint16)
     xd.write_movie(frames, out, overwrite=True, resume=True, compute_kwargs={"scheduler": "sync"})
     """
