@@ -13,7 +13,8 @@ write around the page cache   Linux ``O_DIRECT`` through a     macOS ``F_NOCACHE
 (``direct``)                  page-aligned per-thread buffer   positional writes (``EINVAL``, tmpfs)
 write many short runs         a memory-mapped window           positional writes
 flush data                    macOS ``F_FULLFSYNC``            ``os.fdatasync``, ``os.fsync``
-reserve space                 Linux ``fallocate(2)``           ``posix_fallocate``, zeros, none
+reserve space                 Linux ``fallocate(2)``           ``posix_fallocate``, zeros; or a
+                                                               check of the free space
 file-system type              ``/proc/self/mountinfo``         ``/proc/mounts``, macOS ``statfs``,
                                                                Windows ``GetDriveTypeW``, unknown
 binary files                  ``O_BINARY`` (Windows)           (POSIX has no text mode)
@@ -43,6 +44,7 @@ import errno
 import functools
 import mmap
 import os
+import shutil
 import sys
 import threading
 from typing import IO, Any, Callable, Iterable, Literal, Sequence
@@ -240,13 +242,24 @@ def _write_zeros(fd: int, size: int) -> None:
         pwrite_all(fd, zeros[: min(len(zeros), size - start)], start)
 
 
-def reserve_space(fd: int, size: int, reserve: Reserve) -> str:
+def _check_free_space(directory: str, size: int) -> None:
+    """``ENOSPC`` now if the file system of ``directory`` has fewer than ``size`` bytes free (a best effort)."""
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        return
+    if free < size:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def reserve_space(fd: int, size: int, reserve: Reserve, directory: str | None = None) -> str:
     """Reserve the first ``size`` bytes of the new, empty-but-sized file ``fd``; return how it was done.
 
     ``'auto'``: Linux ``fallocate`` where the file system supports it, else
-    nothing (``'none'``). ``'always'``: ``fallocate``, else ``posix_fallocate``,
-    else writing zeros (slow on large files, but a full disk is found here);
-    ``'never'``: nothing.
+    a check of the free space of ``directory`` (``'checked'``; other writers may
+    still fill the disk meanwhile). ``'always'``: ``fallocate``, else
+    ``posix_fallocate``, else writing zeros (slow on large files, but a full
+    disk is found here); ``'never'``: nothing.
 
     Raises
     ------
@@ -258,7 +271,10 @@ def reserve_space(fd: int, size: int, reserve: Reserve) -> str:
     if fallocate(fd, size):
         return "fallocate"
     if reserve == "auto":
-        return "none"
+        if directory is None:
+            return "none"
+        _check_free_space(directory, size)
+        return "checked"
     if POSIX_FALLOCATE is not None:
         try:
             POSIX_FALLOCATE(fd, 0, size)
@@ -285,7 +301,7 @@ def create_file(partial: str, size: int, reserve: Reserve) -> None:
     fd = open_file(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL)
     try:
         os.ftruncate(fd, size)
-        reserve_space(fd, size, reserve)
+        reserve_space(fd, size, reserve, os.path.dirname(os.path.abspath(partial)))
     except BaseException as err:
         os.close(fd)
         try:

@@ -353,6 +353,7 @@ def test_reservation_fallbacks(tmp_path, monkeypatch):
     fd = _io.open_file(str(tmp_path / "b"), os.O_RDWR | os.O_CREAT)
     os.ftruncate(fd, size)
     assert _io.reserve_space(fd, size, "auto") == "none"
+    assert _io.reserve_space(fd, size, "auto", str(tmp_path)) == "checked"
     assert _io.reserve_space(fd, size, "always") == "zeros"
     os.close(fd)
     assert _allocated(tmp_path / "b") >= size
@@ -373,6 +374,23 @@ def test_a_full_disk_fails_in_create_file_and_leaves_nothing(tmp_path, monkeypat
     with pytest.raises(OSError, match="No space left"):
         _io.create_file(str(tmp_path / "p"), 100, "always")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_fallocate_a_full_disk_is_still_found_before_any_chunk(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    _withdraw(monkeypatch, "fallocate")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda directory: usage(10**9, 10**9 - 1000, 1000))
+    computed = []
+    frames = da.ones((4, 30, 30), dtype=np.uint16, chunks=(1, 30, 30)).map_blocks(lambda b: (computed.append(1), b)[1])
+    computed.clear()
+    with pytest.raises(OSError, match="cannot reserve 7200 bytes .*No space left") as info:
+        xd.write_movie(frames, tmp_path / "m.isxd", timing=xd.Timing(4), spacing=xd.Spacing(num_pixels=(30, 30)))
+    assert info.value.errno == errno.ENOSPC and computed == [] and list(tmp_path.iterdir()) == []
+    xd.write_movie(frames, tmp_path / "m.isxd", timing=xd.Timing(4), spacing=xd.Spacing(num_pixels=(30, 30)), reserve="never")
+    assert split_file(tmp_path / "m.isxd")[0] == np.ones((4, 30, 30), np.uint16).tobytes()
 
 
 # -- file systems ----------------------------------------------------------------------------------
