@@ -27,6 +27,7 @@ from .official import (
     make_output_file_paths,
 )
 from .readers import CellSetFile, EventSetFile, IsxdFile, MovieFile, VesselSetFile, open_isxd
+from .readers._file import IsxdFileChangedError
 from .readers.gpio import GpioSetFile
 from .regions import commit_movie, create_movie, discard_movie, missing_movie_frames, write_movie_region
 from .sources import (
@@ -117,5 +118,6 @@ __all__ = [
     # errors and codes
     "DataSetType",
     "IsxdFormatError",
+    "IsxdFileChangedError",
     "__version__",
 ]
