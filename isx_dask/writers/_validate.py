@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import warnings
@@ -29,6 +30,7 @@ __all__ = [
     "check_status",
     "check_statuses",
     "check_timing",
+    "check_utf8_json",
     "convert_in_memory",
     "inherit_metadata",
     "nan_at_invalid",
@@ -57,6 +59,9 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
     if not isinstance(data, da.Array):
         if not hasattr(data, "shape") or not hasattr(data, "dtype"):
             data = np.asarray(data)
+        if np.dtype(data.dtype).kind == "O":
+            msg = f"{name} has dtype object, which .isxd files cannot store; expected an array of real numbers"
+            raise TypeError(msg)
         if len(data.shape) != ndim:
             msg = f"{name} must have {ndim} dimensions {axes}, got shape {tuple(data.shape)}"
             raise ValueError(msg)
@@ -246,7 +251,11 @@ def check_name(name: Any, label: str) -> str:
     if not isinstance(name, str):
         msg = f"{label} must be a str, got {type(name).__name__} {name!r}"
         raise TypeError(msg)
-    nbytes = len(name.encode("utf-8"))
+    try:
+        nbytes = len(name.encode("utf-8"))
+    except UnicodeEncodeError as err:
+        msg = f"{label} {name!r} is not valid Unicode text ({err.reason} at index {err.start}); expected a str that encodes as UTF-8"
+        raise ValueError(msg) from None
     if nbytes > MAX_NAME_NBYTES:
         msg = f"{label} is {nbytes} UTF-8 bytes long; expected at most {MAX_NAME_NBYTES} (the official reader truncates longer names)"
         raise ValueError(msg)
@@ -417,7 +426,27 @@ def inherit_metadata(
             found = getattr(source, "cell_names", None) if found is None else found
             cell_names = None if found is None else list(found)
     check_extra_properties(extra_properties)
+    check_utf8_json(extra_properties, "extra_properties")
     return timing, spacing, extra_properties, cell_names
+
+
+def check_utf8_json(value: Any, name: str) -> None:
+    """Refuse JSON text that cannot be encoded as UTF-8 (lone surrogates in a key or string) before any byte is written.
+
+    ``json.dumps`` escapes lone surrogates as ``\\udXXX`` by default, but the
+    footer is written as UTF-8 text (``ensure_ascii=False``, as the official
+    writer does), which cannot hold them; found only at commit, the error
+    would come after every chunk was written.
+    """
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = err.object[err.start : err.end] if isinstance(err.object, str) else ""
+        msg = (
+            f"{name} holds text that is not valid Unicode ({err.reason}: {bad!r}); expected str keys and values "
+            f"that encode as UTF-8 (the footer is UTF-8 JSON)"
+        )
+        raise ValueError(msg) from None
 
 
 def resolve_metadata_from(
