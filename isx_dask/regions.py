@@ -32,8 +32,26 @@ import numpy as np
 from ._resume import PartialState, create_partial, open_partial, partial_path, remove_partial, written_regions
 from .layout.movie import MovieLayout, movie_dtype, movie_footer, parse_movie_footer, stored_frames_region
 from .metadata import Spacing, Timing
-from .target import IsxdTarget, Reserve, WriteMethod, check_footer, check_output_path, commit_partial, store_region
-from .writers._validate import as_dask_array, cast_array, require_spacing, require_timing, resolve_metadata_from
+from .target import (
+    IsxdTarget,
+    Reserve,
+    WriteMethod,
+    check_footer,
+    check_output_path,
+    check_reserve,
+    check_write_method,
+    commit_partial,
+    store_region,
+)
+from .writers._options import check_compute_kwargs
+from .writers._validate import (
+    DEFAULT_CASTING,
+    as_dask_array,
+    cast_array,
+    require_spacing,
+    require_timing,
+    resolve_metadata_from,
+)
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -93,6 +111,16 @@ def create_movie(
     """
     require_timing(timing)
     require_spacing(spacing)
+    if timing.num_valid_samples < 1:
+        msg = (
+            f"timing.num_samples is {timing.num_samples} with {timing.num_valid_samples} stored frames; expected at "
+            "least one frame (the official reader cannot read a movie without frames)"
+        )
+        raise ValueError(msg)
+    if min(spacing.num_pixels) < 1:
+        msg = f"spacing.num_pixels is {tuple(spacing.num_pixels)}; expected at least one row and one column"
+        raise ValueError(msg)
+    reserve = check_reserve(reserve)
     try:
         out_dtype = movie_dtype(dtype)
     except (TypeError, ValueError):
@@ -122,7 +150,7 @@ def write_movie_region(
     path: PathLike,
     start_frame: int,
     *,
-    casting: str = "same_kind",
+    casting: str = DEFAULT_CASTING,
     compute: bool = True,
     fsync: bool = True,
     write_method: WriteMethod = "auto",
@@ -142,8 +170,10 @@ def write_movie_region(
         The path given to :func:`create_movie`.
     start_frame : int
         Time index of ``frames[0]``.
-    casting : str, default 'same_kind'
-        Allowed conversion to the movie's pixel type, as in :func:`numpy.can_cast`.
+    casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_value'
+        Allowed conversion to the movie's pixel type: by default any, as long as
+        no value changes (checked chunk by chunk; nothing is recorded otherwise);
+        numpy's rules otherwise, as in :func:`numpy.can_cast`.
     compute : bool, default True
         If False, return a ``Delayed`` that writes the region when computed.
     fsync : bool, default True
@@ -177,9 +207,8 @@ def write_movie_region(
     if isinstance(start_frame, (bool, np.bool_)) or not isinstance(start_frame, (int, np.integer)):
         msg = f"start_frame must be an integer, got {type(start_frame).__name__}"
         raise TypeError(msg)
-    if compute_kwargs is not None and not isinstance(compute_kwargs, dict):
-        msg = f"compute_kwargs must be a dict of options for dask's compute, or None, got {type(compute_kwargs).__name__}"
-        raise TypeError(msg)
+    compute_kwargs = check_compute_kwargs(compute_kwargs)
+    write_method = check_write_method(write_method)
     path, partial, _state, layout = _open(path)
     frames = as_dask_array(frames, "frames", 3, "(n, rows, cols)")
     frames = cast_array(frames, "frames", layout.dtype, casting)

@@ -117,6 +117,8 @@ __all__ = [
     "WriteMethod",
     "check_footer",
     "check_output_path",
+    "check_reserve",
+    "check_write_method",
     "commit",
     "commit_partial",
     "create_partial",
@@ -148,8 +150,10 @@ def check_output_path(path: str | os.PathLike[str], overwrite: bool) -> str:
 
     Raises
     ------
+    TypeError
+        If ``path`` is not a ``str`` or ``os.PathLike``.
     ValueError
-        If the name does not end in ``.isxd`` (the official reader opens nothing else).
+        If the name does not end in ``.isxd`` (the official reader opens nothing else), or holds a NUL.
     FileNotFoundError
         If the parent directory does not exist.
     FileExistsError
@@ -157,9 +161,15 @@ def check_output_path(path: str | os.PathLike[str], overwrite: bool) -> str:
     IsADirectoryError
         If ``path`` is a directory.
     """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        msg = f"path must be a str or os.PathLike naming an '.isxd' file, got {type(path).__name__}"
+        raise TypeError(msg)
     path = os.fspath(path)
     if not isinstance(path, str):
         path = os.fsdecode(path)
+    if "\x00" in path:
+        msg = f"path {path!r} holds a NUL character, which no file name can hold"
+        raise ValueError(msg)
     if not path.lower().endswith(".isxd"):
         msg = f"path {path!r} must end with '.isxd': the official isx reader opens no other extension"
         raise ValueError(msg)
@@ -176,18 +186,20 @@ def check_output_path(path: str | os.PathLike[str], overwrite: bool) -> str:
     return path
 
 
-def _check_reserve(reserve: Any) -> Reserve:
+def check_reserve(reserve: Any) -> Reserve:
+    """``reserve`` as one of 'auto', 'always', 'never' (True and False map to 'always' and 'never'), else ``ValueError``."""
     if reserve is True:
         return "always"
     if reserve is False:
         return "never"
     if reserve in ("auto", "always", "never"):
         return reserve  # type: ignore[no-any-return]
-    msg = f"reserve must be 'auto', 'always' or 'never', got {reserve!r}"
+    msg = f"reserve must be one of 'auto', 'always', 'never' (or a bool), got {reserve!r}"
     raise ValueError(msg)
 
 
-def _check_write_method(write_method: Any) -> WriteMethod:
+def check_write_method(write_method: Any) -> WriteMethod:
+    """``write_method`` if it is one of 'auto', 'direct', 'pwrite', 'mmap', else ``ValueError``."""
     if isinstance(write_method, str) and write_method in _WRITE_METHODS:
         return write_method  # type: ignore[return-value]
     msg = f"write_method must be one of {', '.join(repr(m) for m in _WRITE_METHODS)}, got {write_method!r}"
@@ -233,7 +245,7 @@ def preallocate(path: str, data_size: int, *, reserve: Reserve = "auto", partial
     OSError
         ``ENOSPC`` if the disk cannot hold ``data_size`` bytes (nothing is left behind).
     """
-    reserve = _check_reserve(reserve)
+    reserve = check_reserve(reserve)
     if partial is None:
         directory, name = os.path.split(os.path.abspath(path))
         partial = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.partial")
@@ -679,8 +691,8 @@ def store_then_commit(
         if tuple(array.shape) != layout.shape:
             msg = f"array of shape {array.shape} does not fit its place in the file, of shape {layout.shape}"
             raise ValueError(msg)
-    reserve = _check_reserve(reserve)
-    write_method = _check_write_method(write_method)
+    reserve = check_reserve(reserve)
+    write_method = check_write_method(write_method)
     check_footer(metadata)
     skip: set[str] | None = None
     if resume:

@@ -93,6 +93,16 @@ def test_chunk_that_does_not_fill_its_region_is_refused(tmp_path):
         tg.IsxdTarget(path, layout)[0:2] = np.zeros(3, np.uint16)
 
 
+@pytest.mark.parametrize(
+    ("path", "error", "match"),
+    [(None, TypeError, "path must be a str or os.PathLike"), (3, TypeError, "path must be a str or os.PathLike"),
+     ("o\x00ut.isxd", ValueError, "NUL")],
+)
+def test_paths_that_name_no_file_are_refused_with_the_argument_named(tmp_path, path, error, match):
+    with pytest.raises(error, match=match):
+        tg.check_output_path(path, False)
+
+
 # -- reservation ----------------------------------------------------------------------------------
 def test_reservation_allocates_blocks_and_never_leaves_a_sparse_hole(tmp_path):
     out = str(tmp_path / "m.isxd")
@@ -109,7 +119,7 @@ def test_reservation_allocates_blocks_and_never_leaves_a_sparse_hole(tmp_path):
     assert os.path.getsize(str(tmp_path / "probe")) == 4096 or not supported
     if supported:
         assert allocated >= size
-    with pytest.raises(ValueError, match="reserve"):
+    with pytest.raises(ValueError, match="reserve must be one of"):
         tg.preallocate(out, size, reserve="sometimes")
     assert [n for n in entries(tmp_path) if n.endswith(".partial")] == []
 
@@ -248,12 +258,35 @@ def test_region_arguments_are_checked_before_writing(tmp_path):
         write_movie_region(np.zeros((2, 2, 3), np.uint16), out, 1.0)
     with pytest.raises(ValueError, match="num_pixels"):
         write_movie_region(np.zeros((2, 3, 2), np.uint16), out, 0)
+    with pytest.raises(ValueError, match="frames"):  # 0.5 cannot be stored as uint16 unchanged
+        write_movie_region(np.full((2, 2, 3), 0.5, np.float32), out, 0)
+    with pytest.raises(ValueError, match="frames"):  # nor can 70000
+        write_movie_region(da.full((2, 2, 3), 70000, np.uint32, chunks=1), out, 0)
     with pytest.raises(TypeError, match="casting"):
-        write_movie_region(np.zeros((2, 2, 3), np.float32), out, 0)
+        write_movie_region(np.zeros((2, 2, 3), np.float32), out, 0, casting="safe")
+    with pytest.raises(ValueError, match=r"compute_kwargs\['scheduler'\]"):
+        write_movie_region(np.zeros((2, 2, 3), np.uint16), out, 0, compute_kwargs={"scheduler": "bogus"})
+    with pytest.raises(ValueError, match="write_method must be one of"):
+        write_movie_region(np.zeros((2, 2, 3), np.uint16), out, 0, write_method="magic")
+    with pytest.raises(TypeError, match="data comes first"):
+        write_movie_region(out, np.zeros((2, 2, 3), np.uint16), 0)
+    with pytest.raises(ValueError, match="at least one frame"):
+        create_movie(tmp_path / "y.isxd", timing=xd.Timing(0), spacing=spacing, dtype=np.uint16)
+    with pytest.raises(ValueError, match="at least one row"):
+        create_movie(tmp_path / "y.isxd", timing=timing, spacing=xd.Spacing(num_pixels=(0, 3)), dtype=np.uint16)
+    with pytest.raises(ValueError, match="reserve must be one of"):
+        create_movie(tmp_path / "y.isxd", timing=timing, spacing=spacing, dtype=np.uint16, reserve="sometimes")
     with pytest.raises(ValueError, match="dtype"):
         create_movie(tmp_path / "x.isxd", timing=timing, spacing=spacing, dtype=np.int64)
-    np.testing.assert_array_equal(missing_movie_frames(out), [0, 1, 2, 3])
+    np.testing.assert_array_equal(missing_movie_frames(out), [0, 1, 2, 3])  # no refused region was recorded
+    write_movie_region(np.full((4, 2, 3), 7.0, np.float64), out, 0)  # exact values: converted
+    commit_movie(out)
+    assert split_file(out)[0] == np.full((4, 2, 3), 7, np.uint16).tobytes()
+    create_movie(out, timing=timing, spacing=spacing, dtype=np.uint16, overwrite=True)
+    write_movie_region(np.full((4, 2, 3), 300.7, np.float64), out, 0, casting="unsafe")  # explicit opt-in
+    np.testing.assert_array_equal(missing_movie_frames(out), [])
     discard_movie(out)
+    out.unlink()
     assert entries(tmp_path) == []
     (tmp_path / "keep.isxd").write_bytes(b"precious")
     with pytest.raises(FileExistsError, match="overwrite"):
