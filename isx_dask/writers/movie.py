@@ -281,6 +281,7 @@ class Movie(IncrementalWriter["MovieFile"]):
     _written: np.ndarray
     _metadata: dict[str, Any]
     _target: IsxdTarget
+    _read_timing: tuple[MovieFile, Timing] | None = None
 
     @classmethod
     def _open_reader(cls, path: str) -> MovieFile:
@@ -355,9 +356,13 @@ class Movie(IncrementalWriter["MovieFile"]):
         frames' timestamps give (for example 149700/3000000 s instead of the
         stored 50 ms); the footer's own timing is ``open_isxd(path).timing``.
         """
-        if self._reader is not None:
-            return self._reader.official_timing()
-        return self._timing
+        if self._reader is None:
+            return self._timing
+        cached = getattr(self, "_read_timing", None)
+        if cached is None or cached[0] is not self._reader:
+            # Computed once per opened file (it reads two frame headers), not on every access.
+            cached = self._read_timing = (self._reader, self._reader.official_timing())
+        return cached[1]
 
     @property
     def data_type(self) -> type:
