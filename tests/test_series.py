@@ -136,3 +136,27 @@ def test_compute_false_writes_every_plane_when_computed(isx: Any, tmp_path: Path
     for p, out in enumerate(outs):
         _, got = official_frames(isx, out)
         np.testing.assert_array_equal(got, frames[p::2])
+
+
+def test_deinterleave_maps_cropped_and_blank_frames(isx: Any, tmp_path: Path) -> None:
+    frames = frames_of(9, 8)
+    timing = isx.Timing(num_samples=9, period=isx.Duration.from_msecs(20), cropped=[(2, 4)], blank=[7])
+    movie = isx.Movie.write(str(tmp_path / "m.isxd"), timing, isx.Spacing(num_pixels=(ROWS, COLS)), np.uint16)
+    stored = [0, 1, 5, 6, 8]
+    for i in stored:
+        movie.set_frame_data(i, frames[i])
+    movie.flush()
+    del movie
+    outs = [tmp_path / "a.isxd", tmp_path / "b.isxd"]
+    deinterleave_movie(tmp_path / "m.isxd", outs, num_planes=2)
+    # plane 0: source 0, 2, 4, 6, 8 -> cropped 2 and 4 are its samples 1 and 2; plane 1: source 1, 3, 5, 7 -> 3 is 1, blank 7 is 3
+    expected = {0: ([(1, 2)], [], [0, 6, 8]), 1: ([(1, 1)], [3], [1, 5])}
+    for p, out in enumerate(outs):
+        official = isx.Movie.read(str(out))
+        cropped, blank, sources = expected[p]
+        assert [tuple(c) for c in official.timing.cropped] == cropped
+        assert list(official.timing.blank) == blank
+        valid = [i for i in range(official.timing.num_samples)
+                 if i not in blank and not any(a <= i <= b for a, b in cropped)]
+        got = np.stack([official.get_frame_data(i) for i in valid])
+        np.testing.assert_array_equal(got, frames[sources])
