@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -91,6 +92,20 @@ def test_only_blocks_that_need_a_cluster_or_the_network_are_skipped():
     assert all(re.search(r"cluster|network", reason) for reason in reasons), reasons
     runnable = sum(1 for blocks in SECTIONS.values() for _, _, reason in blocks if not reason)
     assert runnable >= 8
+
+
+def test_readme_command_lines_use_commands_and_options_that_exist():
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    lines = [line.split("#")[0].split() for block in blocks for line in block.splitlines() if line.startswith("isx-dask ")]
+    assert len(lines) >= 8
+    helps: dict[str, str] = {}
+    for words in lines:
+        command = words[1]
+        if command not in helps:
+            helps[command] = subprocess.run([sys.executable, "-m", "isx_dask", command, "--help"],
+                                            capture_output=True, text=True, check=True).stdout
+        for option in (w for w in words if w.startswith("--")):
+            assert re.search(rf"(^|[\s\[,]){re.escape(option)}\b", helps[command]), f"isx-dask {command} has no {option}"
 
 
 # --- checks of what the sections wrote, against the official reader and independent values ---
