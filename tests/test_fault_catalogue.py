@@ -553,3 +553,107 @@ def test_isxd_to_zarr_refuses_its_own_source_as_target(tmp_path: Path, spelling:
         xd.isxd_to_zarr(src, target, overwrite=True)
     assert src.read_bytes() == data
     assert directory_state(tmp_path) == before
+
+
+@pytest.mark.parametrize("interrupt", [UserCodeError, KeyboardInterrupt])
+def test_an_interrupted_loop_in_a_with_block_commits_nothing(tmp_path: Path, interrupt: type[BaseException]) -> None:
+    p = tmp_path / "old.isxd"
+    old = _old_file(p)
+    with pytest.raises(interrupt), xd.CellSet.write(p, T, S, overwrite=True) as cs:
+        for k in range(30):
+            cs.set_cell_data(k, fp(1)[0], tr(1)[0], f"C{k}")
+            if k == 4:
+                raise interrupt("stopped in the middle")
+    assert p.read_bytes() == old and os.listdir(tmp_path) == ["old.isxd"]
+
+
+# -- sources that fail part-way ------------------------------------------------------------------------
+def test_a_tiff_with_a_corrupt_page_commits_nothing(tmp_path: Path) -> None:
+    tifffile = pytest.importorskip("tifffile")
+    src = tmp_path / "s.tif"
+    frames = (np.arange(N * 32 * 32, dtype=np.uint32).reshape(N, 32, 32) % 4000).astype(np.uint16)
+    tifffile.imwrite(src, frames, photometric="minisblack", compression="zlib")
+    with tifffile.TiffFile(src) as tif:
+        page = tif.pages[4]
+        offset, count = page.dataoffsets[0], page.databytecounts[0]
+    raw = bytearray(src.read_bytes())
+    raw[offset : offset + count] = b"\x00" * count  # not a zlib stream
+    src.write_bytes(bytes(raw))
+    out = tmp_path / "out.isxd"
+    out.write_bytes(PRECIOUS)
+    before = directory_state(tmp_path)
+    with pytest.raises(Exception) as info:  # noqa: PT011 - the codec's own error type
+        xd.tiff_to_isxd(src, out, period=0.05, pixel_size=2, overwrite=True)
+    assert not isinstance(info.value, AssertionError)
+    assert directory_state(tmp_path) == before and leftovers(tmp_path) == []
+
+
+def _tree(directory: Path) -> list[tuple[str, bytes]]:
+    return sorted((str(p.relative_to(directory)), p.read_bytes() if p.is_file() else b"") for p in directory.rglob("*"))
+
+
+def test_isxd_to_zarr_whose_source_is_replaced_mid_write_keeps_the_old_target(tmp_path: Path) -> None:
+    pytest.importorskip("zarr")
+    from dask.callbacks import Callback
+
+    src, _ = _source(tmp_path)
+    target = tmp_path / "t.zarr"
+    xd.isxd_to_zarr(src, target)
+    before = _tree(tmp_path)
+    replaced: list[int] = []
+
+    def replace_source(key: Any, dsk: Any, state: Any) -> None:
+        if not replaced:  # another process rewrites the source while the conversion runs
+            replaced.append(1)
+            xd.write_movie(np.full((2, 3, 4), 9, np.uint16), tmp_path / "new.isxd", timing=Timing(num_samples=2), spacing=Spacing(num_pixels=(3, 4)))
+            os.replace(tmp_path / "new.isxd", src)
+
+    with Callback(pretask=replace_source), pytest.raises(OSError, match=r"m\.isxd.*replaced"):
+        xd.isxd_to_zarr(src, target, overwrite=True, compute_kwargs={"scheduler": "sync"})
+    assert replaced
+    after = _tree(tmp_path)
+    assert [e for e in after if not e[0].startswith("m.isxd")] == [e for e in before if not e[0].startswith("m.isxd")]
+
+
+def test_a_lazy_reader_never_returns_the_bytes_of_a_file_written_over_it(tmp_path: Path) -> None:
+    p = tmp_path / "m.isxd"
+    first = np.arange(4 * 6 * 7, dtype=np.uint16).reshape(4, 6, 7)
+    xd.write_movie(first, p, timing=Timing(num_samples=4), spacing=Spacing(num_pixels=(6, 7)))
+    lazy = xd.open_isxd(p).to_dask()
+    xd.write_movie(first[:2, :3, :3] + 1000, p, timing=Timing(num_samples=2), spacing=Spacing(num_pixels=(3, 3)), overwrite=True)
+    try:
+        got = lazy.compute(scheduler="sync")
+    except OSError as err:  # refused: the file changed under the reader
+        assert str(p) in str(err) or p.name in str(err)
+    else:  # or read from the old file, which the reader still holds
+        np.testing.assert_array_equal(got, first)
+
+
+def test_racing_writers_on_a_file_system_without_hard_links_one_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_link(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted (no hard links here)")
+
+    monkeypatch.setattr(os, "link", no_link)
+    out = tmp_path / "x.isxd"
+    frames = {v: np.full((12, 8, 8), v, np.uint16) for v in (1, 2)}
+    delayed = {v: xd.write_movie(frames[v], out, compute=False) for v in (1, 2)}
+    barrier = threading.Barrier(2)
+    results: dict[int, Any] = {}
+
+    def run(v: int) -> None:
+        barrier.wait()
+        try:
+            dask.compute(delayed[v], scheduler="sync")
+            results[v] = "won"
+        except FileExistsError as err:
+            results[v] = err
+
+    threads = [threading.Thread(target=run, args=(v,)) for v in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [v for v, r in results.items() if r == "won"]
+    assert len(winners) == 1, results
+    assert split_file(out)[0] == frames[winners[0]].tobytes()
+    assert os.listdir(tmp_path) == ["x.isxd"]
