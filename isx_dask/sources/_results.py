@@ -32,6 +32,26 @@ from ._recording import PathLike
 if TYPE_CHECKING:
     import dask.array as da
     from dask.delayed import Delayed
+    from typing_extensions import TypedDict
+
+    class ResultOptions(TypedDict, total=False):
+        """The keyword options every results converter takes (for the ``compute`` overloads)."""
+
+        timing: Timing | None
+        spacing: Spacing | None
+        extra_properties: Any
+        metadata_from: PathLike | None
+        frame_rate: Any
+        cell_names: Sequence[str] | None
+        statuses: Any
+        overwrite: bool
+        fsync: bool
+        compute_kwargs: dict[str, Any] | None
+
+    class EventResultOptions(ResultOptions, total=False):
+        """:class:`ResultOptions` of a converter that also writes an event set."""
+
+        event_threshold: float
 
 __all__ = [
     "H5Array",

@@ -24,6 +24,12 @@ from ._results import (
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ._results import EventResultOptions
+
+    class _CaimanOptions(EventResultOptions, total=False):
+        traces: str
 
 __all__ = ["caiman_to_isxd"]
 
@@ -153,18 +159,14 @@ def _trace_array(f: Any, name: str, path: str, num_cells: int, num_samples: int 
 
 @overload
 def caiman_to_isxd(
-    hdf5_path: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *, traces: str = ...,
-    timing: Timing | None = ..., spacing: Spacing | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    frame_rate: Any = ..., cell_names: Sequence[str] | None = ..., statuses: Any = ..., event_threshold: float = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    hdf5_path: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *,
+    compute: Literal[False], **options: Unpack[_CaimanOptions],
+) -> Delayed: ...
 @overload
 def caiman_to_isxd(
-    hdf5_path: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *, traces: str = ...,
-    timing: Timing | None = ..., spacing: Spacing | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    frame_rate: Any = ..., cell_names: Sequence[str] | None = ..., statuses: Any = ..., event_threshold: float = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    hdf5_path: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *,
+    compute: Literal[True] = ..., **options: Unpack[_CaimanOptions],
+) -> None: ...
 
 
 def caiman_to_isxd(

@@ -14,6 +14,9 @@ from ._results import H5Array, check_outputs, lazy_traces, resolve_metadata, wri
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ._results import ResultOptions
 
 __all__ = ["cnmfe_to_isxd"]
 
@@ -35,16 +38,12 @@ def _dataset(f: Any, name: str, path: str, what: str, ndim: int) -> Any:
 
 @overload
 def cnmfe_to_isxd(
-    h5_path: PathLike, cell_set_path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
-    extra_properties: Any = ..., metadata_from: PathLike | None = ..., frame_rate: Any = ..., cell_names: Sequence[str] | None = ...,
-    statuses: Any = ..., overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    h5_path: PathLike, cell_set_path: PathLike, *, compute: Literal[False], **options: Unpack[ResultOptions],
+) -> Delayed: ...
 @overload
 def cnmfe_to_isxd(
-    h5_path: PathLike, cell_set_path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ...,
-    extra_properties: Any = ..., metadata_from: PathLike | None = ..., frame_rate: Any = ..., cell_names: Sequence[str] | None = ...,
-    statuses: Any = ..., overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    h5_path: PathLike, cell_set_path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[ResultOptions],
+) -> None: ...
 
 
 def cnmfe_to_isxd(

@@ -21,6 +21,9 @@ from ._results import (
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ._results import EventResultOptions
 
 __all__ = ["minian_to_isxd"]
 
@@ -77,17 +80,13 @@ def _crop_offset(footprints: Any) -> tuple[int, int]:
 @overload
 def minian_to_isxd(
     minian_dir_or_zarr: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *,
-    timing: Timing | None = ..., spacing: Spacing | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    frame_rate: Any = ..., cell_names: Sequence[str] | None = ..., statuses: Any = ..., event_threshold: float = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    compute: Literal[False], **options: Unpack[EventResultOptions],
+) -> Delayed: ...
 @overload
 def minian_to_isxd(
     minian_dir_or_zarr: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *,
-    timing: Timing | None = ..., spacing: Spacing | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    frame_rate: Any = ..., cell_names: Sequence[str] | None = ..., statuses: Any = ..., event_threshold: float = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    compute: Literal[True] = ..., **options: Unpack[EventResultOptions],
+) -> None: ...
 
 
 def minian_to_isxd(

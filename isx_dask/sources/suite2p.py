@@ -25,6 +25,12 @@ from ._results import (
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import Unpack
+
+    from ._results import EventResultOptions
+
+    class _Suite2pOptions(EventResultOptions, total=False):
+        subtract_neuropil: bool | float
 
 __all__ = ["suite2p_to_isxd"]
 
@@ -139,18 +145,14 @@ def _suite2p_block(cell_starts: np.ndarray, pixels: np.ndarray, lam: np.ndarray,
 
 @overload
 def suite2p_to_isxd(
-    plane_dir: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *, timing: Timing | None = ...,
-    spacing: Spacing | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ..., frame_rate: Any = ...,
-    cell_names: Sequence[str] | None = ..., statuses: Any = ..., subtract_neuropil: bool | float = ..., event_threshold: float = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+    plane_dir: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *,
+    compute: Literal[False], **options: Unpack[_Suite2pOptions],
+) -> Delayed: ...
 @overload
 def suite2p_to_isxd(
-    plane_dir: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *, timing: Timing | None = ...,
-    spacing: Spacing | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ..., frame_rate: Any = ...,
-    cell_names: Sequence[str] | None = ..., statuses: Any = ..., subtract_neuropil: bool | float = ..., event_threshold: float = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+    plane_dir: PathLike, cell_set_path: PathLike, event_set_path: PathLike | None = ..., *,
+    compute: Literal[True] = ..., **options: Unpack[_Suite2pOptions],
+) -> None: ...
 
 
 def suite2p_to_isxd(
