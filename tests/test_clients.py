@@ -197,6 +197,40 @@ def test_set_cell_status_before_every_cell_is_written_is_refused(tmp_path: Path)
     assert not (tmp_path / "c.isxd").exists()
 
 
+# -- statuses edited in place: one byte, or a new file renamed over the old one ---------------------------
+def test_status_edit_changes_one_byte_in_place(isx: Any, tmp_path: Path) -> None:
+    inp = _caiman_inputs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _caiman_style(isx_dask, tmp_path, inp)
+    before, inode = (tmp_path / "cellset.isxd").read_bytes(), os.stat(tmp_path / "cellset.isxd").st_ino
+    isx_dask.CellSet.read(tmp_path / "cellset.isxd", read_only=False).set_cell_status(1, "accepted")
+    after = (tmp_path / "cellset.isxd").read_bytes()
+    assert len(after) == len(before)
+    assert int(np.count_nonzero(np.frombuffer(after, np.uint8) != np.frombuffer(before, np.uint8))) == 1
+    assert os.stat(tmp_path / "cellset.isxd").st_ino == inode
+    assert isx.CellSet.read(str(tmp_path / "cellset.isxd")).get_cell_status(1) == "accepted"
+
+
+def test_status_edit_of_an_official_file(isx: Any, golden: Any) -> None:
+    path = golden("cellset.isxd")
+    original = isx.CellSet.read(str(GOLDEN_DIR / "cellset.isxd"))
+    cell_set = isx_dask.CellSet.read(path, read_only=False)
+    new_status = "rejected" if original.get_cell_status(1) != "rejected" else "accepted"
+    cell_set.set_cell_status(1, new_status)
+    assert cell_set.get_cell_status(1) == new_status
+    edited = isx.CellSet.read(str(path))
+    assert edited.num_cells == original.num_cells
+    assert edited.timing == original.timing and edited.spacing == original.spacing
+    for i in range(original.num_cells):
+        expected = new_status if i == 1 else original.get_cell_status(i)
+        assert edited.get_cell_status(i) == expected
+        assert edited.get_cell_name(i) == original.get_cell_name(i)
+        np.testing.assert_array_equal(edited.get_cell_trace_data(i), original.get_cell_trace_data(i))
+        np.testing.assert_array_equal(edited.get_cell_image_data(i), original.get_cell_image_data(i))
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary file left
+
+
 # -- vessel sets: written, then statuses edited in place (read_only=False) or set while writing -------------
 def _vessel_style(m: Any, out: Path, edit_after_reopen: bool) -> None:
     rng = np.random.default_rng(5)

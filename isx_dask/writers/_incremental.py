@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..metadata import Spacing, Timing
     from ..readers import IsxdFile
 
-__all__ = ["IncrementalWriter", "PathLike", "check_item_index", "missing_indices", "rewrite_footer"]
+__all__ = ["ATOMIC_WRITE_NBYTES", "IncrementalWriter", "PathLike", "check_item_index", "missing_indices", "rewrite_footer"]
 
 PathLike = str | os.PathLike[str]
 _W = TypeVar("_W", bound="IncrementalWriter[Any]")
@@ -272,21 +272,35 @@ def check_item_index(index: Any, count: int | None, what: str) -> int:
     return value
 
 
+#: Bytes that one write lands on the device as a whole (a disk sector): a change within one is never torn.
+ATOMIC_WRITE_NBYTES = 512
+
+
 def rewrite_footer(path: str, metadata: dict[str, Any], data_size: int) -> None:
     """Replace the footer of the committed file at ``path``, so that a crash never leaves a damaged file.
 
-    A footer of the same length (a status changed) is written over the old one
-    in one positional write and flushed; a footer of another length goes into
-    a copy of the file, which is then renamed over it.
+    Where the new trailer has the old one's length and the bytes that differ lie
+    within one 512-byte sector (a status changed: one digit), only those bytes
+    are written in place and flushed: a sector is written whole or not at all,
+    so the file holds the old footer or the new one. Any other change goes into
+    a copy of the file, which is then renamed over it (the write path's commit).
     """
     trailer = encode_trailer(metadata)
-    if os.path.getsize(path) == data_size + len(trailer):
-        with open(path, "r+b") as f:
-            f.seek(data_size)
-            f.write(trailer)
-            f.flush()
-            os.fsync(f.fileno())
-        return
+    with open(path, "rb") as f:
+        f.seek(data_size)
+        old = f.read()
+    if len(old) == len(trailer):
+        differ = np.flatnonzero(np.frombuffer(old, np.uint8) != np.frombuffer(trailer, np.uint8))
+        if not differ.size:
+            return
+        first, last = int(differ[0]), int(differ[-1])
+        if (data_size + first) // ATOMIC_WRITE_NBYTES == (data_size + last) // ATOMIC_WRITE_NBYTES:
+            with open(path, "r+b") as f:
+                f.seek(data_size + first)
+                f.write(trailer[first : last + 1])
+                f.flush()
+                os.fsync(f.fileno())
+            return
     directory, name = os.path.split(os.path.abspath(path))
     partial = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.partial")
     try:
