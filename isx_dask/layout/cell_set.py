@@ -24,6 +24,7 @@ __all__ = [
     "CellSetLayout",
     "cell_set_footer",
     "default_cell_name",
+    "default_name",
     "parse_cell_set_footer",
 ]
 
@@ -37,14 +38,19 @@ _FLOAT32 = "<f4"
 _ITEMSIZE = 4
 
 
-def default_cell_name(index: int, num_cells: int) -> str:
-    """The name the official core gives a cell written without one.
+def default_name(prefix: str, index: int, count: int) -> str:
+    """The name the official core gives an item (cell ``'C'``, vessel ``'V'``) stored without one.
 
-    ``'C'`` followed by ``index`` zero-padded to the number of digits of the
+    ``prefix`` followed by ``index`` zero-padded to the number of digits of the
     largest index (10 cells are ``C0`` to ``C9``; 12 cells are ``C00`` to ``C11``).
     """
-    width = len(str(max(num_cells - 1, 0)))
-    return f"C{index:0{width}d}"
+    width = len(str(max(count - 1, 0)))
+    return f"{prefix}{index:0{width}d}"
+
+
+def default_cell_name(index: int, num_cells: int) -> str:
+    """The core's default name of cell ``index`` of ``num_cells`` (see :func:`default_name`)."""
+    return default_name("C", index, num_cells)
 
 
 class CellSetLayout:
