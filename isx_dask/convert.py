@@ -46,6 +46,7 @@ import numpy as np
 
 from ._codecs import check_zarr_format, make_compressor, zarr_compressors
 from ._ome import EXPLICIT_HINT, check_rational64, find_multiscales, ome_attrs, read_ome_image
+from ._paths import check_parent, refuse_existing
 from .layout import DataSetType
 from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing
@@ -65,6 +66,8 @@ ATTRS_KEY = "isxd"
 #: Default target size of one Zarr chunk, in bytes (uncompressed).
 CHUNK_NBYTES = 16 * 2**20
 
+#: How the command line says ``overwrite=True``, for the messages about an existing target.
+_CLI_OVERWRITE = " (on the command line: --overwrite)"
 _STATUS_NAMES = {code: name for name, code in CELL_STATUS_CODES.items()}
 
 
@@ -582,17 +585,10 @@ def _check_target(target: Any, overwrite: bool, storage_options: Mapping[str, An
         import fsspec  # type: ignore[import-untyped]
 
         fs, root = fsspec.core.url_to_fs(text, **dict(storage_options or {}))
-        if fs.exists(root) and not overwrite:
-            msg = f"target {text!r} exists; pass overwrite=True (on the command line: --overwrite) to replace it"
-            raise FileExistsError(msg)
+        refuse_existing(text, "target", overwrite, fs.exists(root), _CLI_OVERWRITE)
         return None
-    parent = os.path.dirname(os.path.abspath(text))
-    if not os.path.isdir(parent):
-        msg = f"the directory of target {text!r} does not exist: {parent!r}"
-        raise FileNotFoundError(msg)
-    if os.path.lexists(text) and not overwrite:
-        msg = f"target {text!r} exists; pass overwrite=True (on the command line: --overwrite) to replace it"
-        raise FileExistsError(msg)
+    check_parent(text, "target")
+    refuse_existing(text, "target", overwrite, os.path.lexists(text), _CLI_OVERWRITE)
     return text
 
 

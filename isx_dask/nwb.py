@@ -56,6 +56,7 @@ from typing import Any, Literal, Sequence, Union
 
 import numpy as np
 
+from ._paths import check_new_file
 from .layout import DataSetType
 from .metadata import Spacing, Time, Timing
 from .readers import CellSetFile, EventSetFile, IsxdFile, MovieFile, VesselSetFile, open_isxd
@@ -207,17 +208,7 @@ def _check_paths(path: PathLike | Sequence[PathLike], nwb_path: PathLike, overwr
     if os.path.realpath(out) in real:
         msg = f"nwb_path {out!r} is also an input; expected a new file name"
         raise ValueError(msg)
-    parent = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(parent):
-        msg = f"nwb_path {out!r}: parent directory {parent!r} does not exist; create it first"
-        raise FileNotFoundError(msg)
-    if os.path.isdir(out):
-        msg = f"nwb_path {out!r} is a directory; expected a file name such as 'session.nwb'"
-        raise IsADirectoryError(msg)
-    if os.path.lexists(out) and not overwrite:
-        msg = f"nwb_path {out!r} already exists; pass overwrite=True to replace it"
-        raise FileExistsError(msg)
-    return paths, out
+    return paths, check_new_file(out, "nwb_path", overwrite, "a file name such as 'session.nwb'")
 
 
 def _check_text(value: Any, name: str) -> None:
