@@ -56,6 +56,7 @@ from typing import Any, Literal, Sequence, Union
 
 import numpy as np
 
+from ._io import sync_directory, sync_file
 from ._paths import check_new_file
 from .layout import DataSetType
 from .metadata import Spacing, Time, Timing
@@ -559,27 +560,14 @@ def _classify(f: IsxdFile, frame_headers: str) -> str:
     raise NotImplementedError(msg)
 
 
-def _fsync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # Windows cannot open a directory; its renames need no directory fsync
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _publish(partial: str, path: str, overwrite: bool, fsync: bool) -> None:
     """Give ``partial`` the name ``path`` (never replacing a file unless ``overwrite``), durably with ``fsync``."""
     if fsync:
         with open(partial, "rb+") as fh:
-            os.fsync(fh.fileno())
+            sync_file(fh.fileno())
     _rename(partial, path, overwrite)
     if fsync:
-        _fsync_directory(os.path.dirname(os.path.abspath(path)))
+        sync_directory(os.path.dirname(os.path.abspath(path)))
 
 
 def _rename(partial: str, path: str, overwrite: bool) -> None:
