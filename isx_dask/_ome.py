@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
 
+from ._units import NGFF_MICRONS_PER, NGFF_SECONDS_PER
 from .metadata import Duration, Spacing, Timing
 
 __all__ = [
@@ -38,26 +39,10 @@ EXPLICIT_HINT = (
 )
 
 #: NGFF space units, in micrometres.
-SPACE_UNITS_UM = {
-    "angstrom": Fraction(1, 10_000),
-    "picometer": Fraction(1, 1_000_000),
-    "nanometer": Fraction(1, 1000),
-    "micrometer": Fraction(1),
-    "micron": Fraction(1),
-    "millimeter": Fraction(1000),
-    "centimeter": Fraction(10_000),
-    "meter": Fraction(1_000_000),
-}
+SPACE_UNITS_UM = NGFF_MICRONS_PER
 
 #: NGFF time units, in seconds.
-TIME_UNITS_S = {
-    "nanosecond": Fraction(1, 10**9),
-    "microsecond": Fraction(1, 10**6),
-    "millisecond": Fraction(1, 1000),
-    "second": Fraction(1),
-    "minute": Fraction(60),
-    "hour": Fraction(3600),
-}
+TIME_UNITS_S = NGFF_SECONDS_PER
 
 _TYX = ("t", "y", "x")
 

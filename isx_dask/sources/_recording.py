@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._units import MICRONS_PER, SECONDS_PER
 from ..metadata import Duration, Spacing, Time, Timing
 from ..target import Reserve, WriteMethod
 from ..writers._validate import DEFAULT_CASTING
@@ -49,34 +50,10 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 #: Micrometres per unit, for the length units that OME and ImageJ name.
-_MICRONS_PER: dict[str, Fraction] = {
-    "pm": Fraction(1, 10**6),
-    "Å": Fraction(1, 10**4),
-    "nm": Fraction(1, 1000),
-    "µm": Fraction(1),
-    "μm": Fraction(1),  # GREEK SMALL LETTER MU
-    "um": Fraction(1),
-    "micron": Fraction(1),
-    "microns": Fraction(1),
-    "mm": Fraction(1000),
-    "cm": Fraction(10**4),
-    "m": Fraction(10**6),
-    "in": Fraction(25400),
-    "inch": Fraction(25400),
-}
+_MICRONS_PER = MICRONS_PER
 
 #: Seconds per unit, for the time units that OME names.
-_SECONDS_PER: dict[str, Fraction] = {
-    "ns": Fraction(1, 10**9),
-    "µs": Fraction(1, 10**6),
-    "μs": Fraction(1, 10**6),
-    "us": Fraction(1, 10**6),
-    "ms": Fraction(1, 1000),
-    "s": Fraction(1),
-    "sec": Fraction(1),
-    "min": Fraction(60),
-    "h": Fraction(3600),
-}
+_SECONDS_PER = SECONDS_PER
 
 
 def import_optional(module: str, extra: str, purpose: str) -> ModuleType:
