@@ -314,11 +314,15 @@ def _inspect(path: str, series: int) -> _TiffInfo:
     return _TiffInfo(frames, period, period_from, pixel_size, pixel_from)
 
 
-def _agree(values: list[tuple[Any, str, str]], what: str, keyword: str) -> Any:
-    """The one value several files state; ValueError naming the files where they differ."""
+def _agree(values: list[tuple[Any, str, str]], what: str, keyword: str, missing: str, unit: str) -> Any:
+    """The one value several files state; ValueError naming the files where they differ, or where none states it.
+
+    ``missing`` says which tags were looked for, ``unit`` how to pass ``keyword``.
+    """
     stated = [(v, src, path) for v, src, path in values if v is not None]
     if not stated:
-        return None
+        msg = f"{values[0][2]!r} does not state its {what} ({missing}); pass {keyword}= {unit}"
+        raise ValueError(msg)
     first = stated[0]
     for other in stated[1:]:
         if other[0] != first[0]:
@@ -365,25 +369,19 @@ def read_tiff(
             raise ValueError(msg)
 
     if user_period is None:
-        file_period = _agree([(i.period, i.period_from, i.frames.path) for i in infos], "frame interval", "period")
-        if file_period is None:
-            msg = (
-                f"{paths[0]!r} does not state its frame interval (no OME TimeIncrement or DeltaT, no ImageJ finterval); "
-                f"pass period= (seconds, a fractions.Fraction, or an isx_dask.Duration)"
-            )
-            raise ValueError(msg)
+        file_period = _agree(
+            [(i.period, i.period_from, i.frames.path) for i in infos], "frame interval", "period",
+            "no OME TimeIncrement or DeltaT, no ImageJ finterval", "(seconds, a fractions.Fraction, or an isx_dask.Duration)",
+        )
         if file_period <= 0:
             msg = f"{paths[0]!r} states a frame interval of {file_period} s; pass period= (> 0 seconds)"
             raise ValueError(msg)
         user_period = Duration(file_period.numerator, file_period.denominator)
     if user_pixel_size is None:
-        user_pixel_size = _agree([(i.pixel_size, i.pixel_size_from, i.frames.path) for i in infos], "pixel size", "pixel_size")
-        if user_pixel_size is None:
-            msg = (
-                f"{paths[0]!r} does not state its pixel size (no OME PhysicalSizeX/Y, no resolution tags with a unit); "
-                f"pass pixel_size= in microns (one number, or a (height, width) pair)"
-            )
-            raise ValueError(msg)
+        user_pixel_size = _agree(
+            [(i.pixel_size, i.pixel_size_from, i.frames.path) for i in infos], "pixel size", "pixel_size",
+            "no OME PhysicalSizeX/Y, no resolution tags with a unit", "in microns (one number, or a (height, width) pair)",
+        )
 
     parts = []
     for info in infos:
