@@ -146,9 +146,16 @@ def remove(*paths: str) -> None:
 def alternate(
     methods: dict[str, Callable[[], None]], repeats: int, state: str, pause: float, cleanup: Callable[[], None], paths: list[str]
 ) -> dict[str, list[float]]:
-    """Time every method ``repeats`` times, rotating their order each round, each after the same preparation."""
+    """Time every method ``repeats`` times, rotating their order each round, each after the same preparation.
+
+    Every method runs once untimed first (imports, thread pools, buffers), so no method pays its
+    first-use costs inside the measurement.
+    """
     names = list(methods)
     times: dict[str, list[float]] = {n: [] for n in names}
+    for name in names:
+        cleanup()
+        methods[name]()
     for r in range(repeats):
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
