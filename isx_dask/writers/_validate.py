@@ -6,6 +6,8 @@ import json
 import math
 import os
 import warnings
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Sequence
 
 import numpy as np
@@ -282,7 +284,7 @@ def check_statuses(statuses: Any, count: int, *, label: str = "statuses", item: 
         return ["undecided"] * count
     if isinstance(statuses, (str, bool, np.bool_)):
         return [check_status(statuses, label, allow_bool=True)] * count
-    if not hasattr(statuses, "__len__"):
+    if isinstance(statuses, (AbstractSet, Mapping)) or not hasattr(statuses, "__len__"):
         msg = f"{label} must be a sequence of statuses or booleans, one per {item}, got {type(statuses).__name__} {statuses!r}"
         raise TypeError(msg)
     if len(statuses) != count:
@@ -315,8 +317,8 @@ def check_names(
     """
     if names is None:
         names = [None] * count
-    elif isinstance(names, (str, bytes)) or not hasattr(names, "__len__"):
-        msg = f"{label} must be a sequence of str, one per item, got {type(names).__name__} {names!r}"
+    elif isinstance(names, (str, bytes, AbstractSet, Mapping)) or not hasattr(names, "__len__"):
+        msg = f"{label} must be a sequence of str (a list or tuple, in item order), one per item, got {type(names).__name__} {names!r}"
         raise TypeError(msg)
     item = {"C": "cell", "V": "vessel"}.get(prefix, "item")
     if len(names) != count:
@@ -425,7 +427,14 @@ def inherit_metadata(
             found = getattr(source, "names", None)
             found = getattr(source, "cell_names", None) if found is None else found
             cell_names = None if found is None else list(found)
-    check_extra_properties(extra_properties)
+    try:
+        check_extra_properties(extra_properties)
+    except RecursionError:
+        msg = (
+            "extra_properties is nested too deeply to be stored as JSON (Python's recursion limit was reached); "
+            "expected a few levels of dicts and lists, as acquisition metadata has"
+        )
+        raise ValueError(msg) from None
     check_utf8_json(extra_properties, "extra_properties")
     return timing, spacing, extra_properties, cell_names
 
