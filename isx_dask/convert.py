@@ -55,6 +55,28 @@ from .writers._validate import DEFAULT_CASTING
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import TypedDict, Unpack
+
+    class _ZarrOptions(TypedDict, total=False):
+        storage_options: Mapping[str, Any] | None
+        overwrite: bool
+        compute_kwargs: dict[str, Any] | None
+
+    class _ZarrToIsxdOptions(_ZarrOptions, total=False):
+        timing: Timing | None
+        spacing: Spacing | None
+        period: Any
+        pixel_size: Any
+        dtype: Any
+        casting: str
+        extra_properties: Any
+        fsync: bool
+
+    class _IsxdToZarrOptions(_ZarrOptions, total=False):
+        chunks: Any
+        compressor: Any
+        clevel: int | None
+        zarr_format: int
 
 __all__ = ["ATTRS_KEY", "check_source_target", "isxd_to_zarr", "make_compressor", "zarr_to_isxd"]
 
@@ -392,26 +414,11 @@ def _movie_frames(found: _ZarrSource) -> Any:
 
 
 @overload
-def zarr_to_isxd(
-    source: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ..., period: Any = ...,
-    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ..., compute: Literal[True] = ...,
-    fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+def zarr_to_isxd(source: Any, path: PathLike, *, compute: Literal[False], **options: Unpack[_ZarrToIsxdOptions]) -> Delayed: ...
 @overload
-def zarr_to_isxd(
-    source: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ..., period: Any = ...,
-    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ..., compute: Literal[False],
-    fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+def zarr_to_isxd(source: Any, path: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_ZarrToIsxdOptions]) -> None: ...
 @overload
-def zarr_to_isxd(
-    source: Any, path: PathLike, *, timing: Timing | None = ..., spacing: Spacing | None = ..., period: Any = ...,
-    pixel_size: Any = ..., dtype: Any = ..., casting: str = ..., extra_properties: Any = ...,
-    storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ..., compute: bool = ...,
-    fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed | None: ...
+def zarr_to_isxd(source: Any, path: PathLike, *, compute: bool, **options: Unpack[_ZarrToIsxdOptions]) -> Delayed | None: ...
 
 
 def zarr_to_isxd(
@@ -695,23 +702,11 @@ def _store_group(target: PathLike, local: str | None, attrs: dict[str, Any], arr
 
 
 @overload
-def isxd_to_zarr(
-    path: PathLike, target: PathLike, *, chunks: Any = ..., compressor: Any = ..., clevel: int | None = ...,
-    zarr_format: int = ..., storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ...,
-    compute: Literal[True] = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> None: ...
+def isxd_to_zarr(path: PathLike, target: PathLike, *, compute: Literal[False], **options: Unpack[_IsxdToZarrOptions]) -> Delayed: ...
 @overload
-def isxd_to_zarr(
-    path: PathLike, target: PathLike, *, chunks: Any = ..., compressor: Any = ..., clevel: int | None = ...,
-    zarr_format: int = ..., storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ...,
-    compute: Literal[False], compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed: ...
+def isxd_to_zarr(path: PathLike, target: PathLike, *, compute: Literal[True] = ..., **options: Unpack[_IsxdToZarrOptions]) -> None: ...
 @overload
-def isxd_to_zarr(
-    path: PathLike, target: PathLike, *, chunks: Any = ..., compressor: Any = ..., clevel: int | None = ...,
-    zarr_format: int = ..., storage_options: Mapping[str, Any] | None = ..., overwrite: bool = ...,
-    compute: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
-) -> Delayed | None: ...
+def isxd_to_zarr(path: PathLike, target: PathLike, *, compute: bool, **options: Unpack[_IsxdToZarrOptions]) -> Delayed | None: ...
 
 
 def isxd_to_zarr(
