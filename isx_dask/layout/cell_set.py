@@ -171,14 +171,9 @@ def parse_cell_set_footer(metadata: Mapping[str, Any], data_size: int) -> tuple[
     if kind != DataSetType.CELL_SET:
         msg = f"expected a cell set (type 1), got type {kind!r}"
         raise IsxdFormatError(msg)
-    from .fields import parse_spacing_info, parse_timing_info
+    from .fields import footer_timing_spacing
 
-    for key in ("timingInfo", "spacingInfo", "CellNames", "CellStatuses"):
-        if key not in metadata:
-            msg = f"cell set footer has no {key!r}"
-            raise IsxdFormatError(msg)
-    timing = parse_timing_info(metadata["timingInfo"])
-    spacing = parse_spacing_info(metadata["spacingInfo"])
+    timing, spacing = footer_timing_spacing(metadata, ("CellNames", "CellStatuses"), "cell set footer")
     names = metadata["CellNames"]
     codes = metadata["CellStatuses"]
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):

@@ -222,16 +222,13 @@ def parse_event_set_footer(metadata: Mapping[str, Any]) -> EventSetHeader:
     if metadata.get("fileType") != 1:
         msg = f"event set fileType must be 1 (events layout V2), got {metadata.get('fileType')!r}"
         raise IsxdFormatError(msg)
-    from .fields import INT64_MAX, UINT64_MAX, footer_int, footer_ratio, parse_time
+    from .fields import INT64_MAX, UINT64_MAX, footer_int, footer_keys, footer_ratio, parse_time
 
     version = metadata.get("fileVersion")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         msg = f"event set fileVersion must be an integer >= 1, got {version!r:.80}"
         raise IsxdFormatError(msg)
-    for key in ("global times", "channel list", "signalSteps", "signalTypes", "numSamples", "startOffsets"):
-        if key not in metadata:
-            msg = f"event set footer has no {key!r}"
-            raise IsxdFormatError(msg)
+    footer_keys(metadata, ("global times", "channel list", "signalSteps", "signalTypes", "numSamples", "startOffsets"), "event set footer")
     times = metadata["global times"]
     if not isinstance(times, list) or len(times) != 2:
         msg = f"'global times' must hold [start, end], got {times!r:.80}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -23,9 +23,11 @@ from . import IsxdFormatError
 __all__ = [
     "INT64_MAX",
     "footer_int",
+    "footer_keys",
     "footer_list",
     "footer_mapping",
     "footer_ratio",
+    "footer_timing_spacing",
     "invalid_intervals",
     "parse_spacing_info",
     "parse_time",
@@ -83,13 +85,24 @@ def footer_int(value: Any, name: str, *, minimum: int = 0, maximum: int = INT64_
     return int(value)
 
 
+def footer_keys(obj: Mapping[str, Any], keys: Sequence[str], where: str, expected: str = "") -> None:
+    """``IsxdFormatError`` naming the first of ``keys`` that ``obj`` lacks: ``"<where> has no 'key'<expected>"``."""
+    for key in keys:
+        if key not in obj:
+            msg = f"{where} has no {key!r}{expected}"
+            raise IsxdFormatError(msg)
+
+
+def footer_timing_spacing(metadata: Mapping[str, Any], keys: Sequence[str], where: str) -> tuple[Timing, Spacing]:
+    """``timingInfo`` and ``spacingInfo`` of a footer that must also hold ``keys`` (checked first, in that order)."""
+    footer_keys(metadata, ("timingInfo", "spacingInfo", *keys), where)
+    return parse_timing_info(metadata["timingInfo"]), parse_spacing_info(metadata["spacingInfo"])
+
+
 def footer_ratio(value: Any, name: str) -> tuple[int, int]:
     """A footer ratio ``{"num": int64, "den": int64}`` as ``(num, den)`` with ``den > 0``."""
     obj = footer_mapping(value, name)
-    for key in ("num", "den"):
-        if key not in obj:
-            msg = f"footer key {name!r} has no {key!r}; expected {{'num': int, 'den': int}}"
-            raise IsxdFormatError(msg)
+    footer_keys(obj, ("num", "den"), f"footer key {name!r}", "; expected {'num': int, 'den': int}")
     num = footer_int(obj["num"], f"{name}.num", minimum=-INT64_MAX - 1)
     den = footer_int(obj["den"], f"{name}.den", minimum=-INT64_MAX - 1)
     if den == 0:
@@ -103,10 +116,7 @@ def footer_ratio(value: Any, name: str) -> tuple[int, int]:
 def parse_time(value: Any, name: str) -> Time:
     """A footer time ``{"secsSinceEpoch": ratio, "utcOffset": int}``."""
     obj = footer_mapping(value, name)
-    for key in ("secsSinceEpoch", "utcOffset"):
-        if key not in obj:
-            msg = f"footer key {name!r} has no {key!r}"
-            raise IsxdFormatError(msg)
+    footer_keys(obj, ("secsSinceEpoch", "utcOffset"), f"footer key {name!r}")
     num, den = footer_ratio(obj["secsSinceEpoch"], f"{name}.secsSinceEpoch")
     offset = footer_int(obj["utcOffset"], f"{name}.utcOffset", minimum=-_MAX_UTC_OFFSET, maximum=_MAX_UTC_OFFSET)
     return Time(Duration(num, den), offset)
@@ -185,10 +195,7 @@ def parse_timing_info(value: Any, name: str = "timingInfo") -> Timing:
         If a key is missing or malformed, or an index is out of range.
     """
     obj = footer_mapping(value, name)
-    for key in ("numTimes", "period", "start"):
-        if key not in obj:
-            msg = f"footer key {name!r} has no {key!r}"
-            raise IsxdFormatError(msg)
+    footer_keys(obj, ("numTimes", "period", "start"), f"footer key {name!r}")
     n = footer_int(obj["numTimes"], f"{name}.numTimes")
     num, den = footer_ratio(obj["period"], f"{name}.period")
     if num <= 0:
@@ -228,10 +235,7 @@ def invalid_intervals(timing: Timing) -> np.ndarray:
 def parse_spacing_info(value: Any, name: str = "spacingInfo") -> Spacing:
     """The footer's ``spacingInfo`` as a :class:`Spacing`."""
     obj = footer_mapping(value, name)
-    for key in ("numPixels", "pixelSize", "topLeft"):
-        if key not in obj:
-            msg = f"footer key {name!r} has no {key!r}"
-            raise IsxdFormatError(msg)
+    footer_keys(obj, ("numPixels", "pixelSize", "topLeft"), f"footer key {name!r}")
     num = footer_mapping(obj["numPixels"], f"{name}.numPixels")
     size = footer_mapping(obj["pixelSize"], f"{name}.pixelSize")
     top = footer_mapping(obj["topLeft"], f"{name}.topLeft")

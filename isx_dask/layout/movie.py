@@ -207,18 +207,13 @@ def parse_movie_footer(metadata: Mapping[str, Any]) -> MovieLayout:
     IsxdFormatError
         If it is not a movie or image footer, or a required key is missing.
     """
-    from .fields import footer_int, parse_spacing_info, parse_timing_info
+    from .fields import footer_int, footer_timing_spacing
 
     kind = metadata.get("type")
     if kind not in (DataSetType.MOVIE, DataSetType.IMAGE):
         msg = f"expected a movie or image (type 0 or 4), got type {kind!r}"
         raise IsxdFormatError(msg)
-    for key in ("timingInfo", "spacingInfo", "dataType"):
-        if key not in metadata:
-            msg = f"movie footer has no {key!r}"
-            raise IsxdFormatError(msg)
-    timing = parse_timing_info(metadata["timingInfo"])
-    spacing = parse_spacing_info(metadata["spacingInfo"])
+    timing, spacing = footer_timing_spacing(metadata, ("dataType",), "movie footer")
     code = metadata["dataType"]
     if isinstance(code, bool) or not isinstance(code, (int, float)) or code not in _CODE_TO_DTYPE:
         msg = f"movie dataType {code!r:.80} is not supported; expected 0 (uint16), 1 (float32) or 2 (uint8)"

@@ -318,14 +318,9 @@ def parse_vessel_set_footer(metadata: Mapping[str, Any], data_size: int) -> Vess
     if metadata.get("type") != DataSetType.VESSEL_SET:
         msg = f"expected a vessel set (type 8), got type {metadata.get('type')!r}"
         raise IsxdFormatError(msg)
-    from .fields import footer_int, parse_spacing_info, parse_timing_info
+    from .fields import footer_int, footer_timing_spacing
 
-    for key in ("timingInfo", "spacingInfo", "VesselNames", "VesselStatuses", "fileVersion"):
-        if key not in metadata:
-            msg = f"vessel set footer has no {key!r}"
-            raise IsxdFormatError(msg)
-    timing = parse_timing_info(metadata["timingInfo"])
-    spacing = parse_spacing_info(metadata["spacingInfo"])
+    timing, spacing = footer_timing_spacing(metadata, ("VesselNames", "VesselStatuses", "fileVersion"), "vessel set footer")
     names = metadata["VesselNames"]
     statuses = metadata["VesselStatuses"]
     version = metadata["fileVersion"]
