@@ -94,6 +94,12 @@ def test_only_blocks_that_need_a_cluster_or_the_network_are_skipped():
     assert runnable >= 8
 
 
+def test_linked_notebooks_exist():
+    linked = set(re.findall(r"\]\((notebooks/[\w.]+\.ipynb)\)", README))
+    assert {"notebooks/quickstart.ipynb", "notebooks/cluster.ipynb", "notebooks/zarr_to_isxd.ipynb"} <= linked
+    assert all((ROOT / link).is_file() for link in linked), linked
+
+
 def test_readme_command_lines_use_commands_and_options_that_exist():
     blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
     lines = [line.split("#")[0].split() for block in blocks for line in block.splitlines() if line.startswith("isx-dask ")]
