@@ -17,6 +17,7 @@ from typing import IO, Any, Iterator, NamedTuple
 
 import numpy as np
 
+from .._io import readinto_at
 from ..layout import ArrayLayout, DataSetType, IsxdFormatError, decode_trailer, parse_footer_json
 from ..layout.fields import parse_spacing_info, parse_timing_info
 from ..metadata import Spacing, Timing
@@ -148,16 +149,20 @@ def read_footer(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
     return metadata, data_size
 
 
-def _readinto_at(f: IO[bytes], buf: memoryview, offset: int) -> int:
-    """Fill ``buf`` from byte ``offset`` of ``f``; the number of bytes read (less only at the end of the file)."""
-    f.seek(offset)
-    got = 0
-    while got < len(buf):
-        n = f.readinto(buf[got:])  # type: ignore[attr-defined]
-        if not n:
-            break
-        got += n
-    return got
+def item_index(index: Any, n: int, item: str, owner: str) -> int:
+    """``index`` (negative counts from the end) as a position in ``[0, n)``.
+
+    Raises ``TypeError`` (``"<item> must be an integer"``) for anything but an
+    integer, ``IndexError`` (``"<item> <index> is out of range; the <owner>=<n>"``)
+    outside ``[-n, n)``.
+    """
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+        msg = f"{item} must be an integer, got {index!r}"
+        raise TypeError(msg)
+    if not -n <= index < n:
+        msg = f"{item} {index} is out of range; the {owner}={n}"
+        raise IndexError(msg)
+    return int(index) % n
 
 
 def read_array(
@@ -206,7 +211,7 @@ def read_array(
 def _read_runs(f: IO[bytes], path: str, buf: memoryview, run_nbytes: int, offsets: Iterator[int]) -> None:
     for k, offset in enumerate(offsets):
         part = buf[k * run_nbytes : (k + 1) * run_nbytes]
-        if _readinto_at(f, part, offset) != run_nbytes:
+        if readinto_at(f, part, offset) != run_nbytes:
             msg = f"{path!r} ends before byte {offset + run_nbytes}: the data section is truncated"
             raise IsxdFormatError(msg)
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..layout.cell_set import CellSetLayout, parse_cell_set_footer
-from ._file import IsxdFile, describe_period, describe_pixel_size
+from ._file import IsxdFile, describe_period, describe_pixel_size, item_index
 
 __all__ = ["CellSetFile"]
 
@@ -57,14 +57,7 @@ class CellSetFile(IsxdFile):
         return self.traces_to_dask()
 
     def _index(self, index: int) -> int:
-        n = self.num_cells
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            msg = f"index must be an integer, got {index!r}"
-            raise TypeError(msg)
-        if not -n <= index < n:
-            msg = f"index {index} is out of range; the cell set has num_cells={n}"
-            raise IndexError(msg)
-        return int(index) % n
+        return item_index(index, self.num_cells, "index", "cell set has num_cells")
 
     def get_footprint(self, index: int) -> np.ndarray:
         """Footprint of cell ``index`` as a ``(rows, cols)`` float32 array."""

@@ -26,7 +26,7 @@ from ..layout.event_set import (
     parse_event_set_footer,
 )
 from ..metadata import Time, Timing
-from ._file import IsxdFile, describe_period
+from ._file import IsxdFile, describe_period, item_index
 
 __all__ = ["EventSetFile", "PacketSetFile", "index_of_name", "name_index"]
 
@@ -123,15 +123,7 @@ class PacketSetFile(IsxdFile):
         return index_of_name(self._names_index, name, kind=self._item.capitalize())
 
     def _check_index(self, index: int) -> int:
-        n = len(self._names)
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            msg = f"{self._item} index must be an integer, got {index!r}"
-            raise TypeError(msg)
-        index = int(index)
-        if not -n <= index < n:
-            msg = f"{self._item} index {index} is out of range; the {self._what} has num_{self._item}s={n}"
-            raise IndexError(msg)
-        return index % n
+        return item_index(index, len(self._names), f"{self._item} index", f"{self._what} has num_{self._item}s")
 
     # -- packets -------------------------------------------------------------------------
     def iter_packets(self, chunk_packets: int = _READ_CHUNK_PACKETS) -> Iterator[np.ndarray]:

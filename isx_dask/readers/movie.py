@@ -22,7 +22,7 @@ from ..layout import ArrayLayout, IsxdFormatError
 from ..layout.fields import invalid_intervals
 from ..layout.movie import MovieLayout, parse_movie_footer, stored_indices_of, valid_runs
 from ..metadata import Duration, Timing
-from ._file import FileIdentity, IsxdFile, check_identity, default_chunks, describe_period, describe_pixel_size, read_array
+from ._file import FileIdentity, IsxdFile, check_identity, default_chunks, describe_period, describe_pixel_size, item_index, read_array
 
 __all__ = ["NO_FRAME_TIMESTAMPS", "MovieFile"]
 
@@ -173,14 +173,7 @@ class MovieFile(IsxdFile):
     def get_frame(self, index: int) -> np.ndarray:
         """Frame ``index`` as a NumPy array (zeros if the frame is not stored)."""
         self._require_open()
-        n = self.shape[0]
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            msg = f"index must be an integer, got {index!r}"
-            raise TypeError(msg)
-        if not -n <= index < n:
-            msg = f"index {index} is out of range; the movie has num_samples={n}"
-            raise IndexError(msg)
-        index = int(index) % n
+        index = item_index(index, self.shape[0], "index", "movie has num_samples")
         frame: np.ndarray = _StoredFrames(self.path, self.layout, self.identity)[index : index + 1][0]
         return frame
 
