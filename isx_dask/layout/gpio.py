@@ -32,9 +32,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..metadata import Time, Timing
+from ..metadata import Timing
 from . import ArrayLayout, DataSetType, IsxdFormatError
-from .event_set import EVENT_PACKET_NBYTES, EndTime, event_set_footer, parse_event_set_footer
+from .event_set import EVENT_PACKET_NBYTES, EndTime, EventSetHeader, event_set_footer, parse_event_set_footer
 
 __all__ = [
     "GPIO_TYPES",
@@ -131,38 +131,36 @@ def gpio_footer(
 
 
 @dataclass(frozen=True)
-class GpioSetHeader:
-    """What a GPIO or IMU footer says, as the official reader takes it.
+class GpioSetHeader(EventSetHeader):
+    """What a GPIO or IMU footer says, as the official reader takes it: an event set footer plus its type and signal types.
+
+    The footer keys are those of an event set (:class:`EventSetHeader`), whose
+    cells are this set's channels.
 
     Attributes
     ----------
     kind : DataSetType
         ``GPIO`` or ``IMU``.
-    channel_names : tuple of str
-        Names in channel index order.
     signal_types : tuple of SignalType
         Per channel: sparse or dense.
-    timing : Timing
-        Timing rebuilt as the official reader does.
-    end : Time
-        ``global times[1]`` as stored.
-    num_samples : tuple of int
-        The footer's ``numSamples`` (packets per channel as written).
-    start_offsets : tuple of int
-        The footer's ``startOffsets``.
     """
 
     kind: DataSetType
-    channel_names: tuple[str, ...]
     signal_types: tuple[SignalType, ...]
-    timing: Timing
-    end: Time
-    num_samples: tuple[int, ...]
-    start_offsets: tuple[int, ...]
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        """Names in channel index order."""
+        return self.cell_names
+
+    @property
+    def num_samples(self) -> tuple[int, ...]:
+        """The footer's ``numSamples`` (packets per channel as written)."""
+        return self.num_events
 
     @property
     def num_channels(self) -> int:
-        return len(self.channel_names)
+        return self.num_cells
 
 
 def parse_gpio_footer(metadata: Mapping[str, Any]) -> GpioSetHeader:
@@ -188,15 +186,7 @@ def parse_gpio_footer(metadata: Mapping[str, Any]) -> GpioSetHeader:
             msg = f"GPIO footer signalTypes must hold 0 (sparse) or 1 (dense) per channel, got {code!r}"
             raise IsxdFormatError(msg)
         types.append(SignalType(code))
-    return GpioSetHeader(
-        DataSetType(int(kind)),
-        header.cell_names,
-        tuple(types),
-        header.timing,
-        header.end,
-        header.num_events,
-        header.start_offsets,
-    )
+    return GpioSetHeader(**vars(header), kind=DataSetType(int(kind)), signal_types=tuple(types))
 
 
 def dense_packets_layout(num_channels: int, num_samples: int) -> ArrayLayout:
