@@ -217,12 +217,8 @@ def caiman_to_isxd(
         Defaults to accepted for ``idx_components``, rejected for
         ``idx_components_bad`` and undecided for the rest (all undecided when
         components were not evaluated).
-    event_threshold : float, default 0.0
-        A sample of ``S`` is an event when its value is greater than
-        ``event_threshold`` (NaN never is); the amplitude is that value, the time
-        the sample's offset from the start in whole microseconds.
-    overwrite, compute, fsync, compute_kwargs
-        As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`.
+    event_threshold, overwrite, compute, fsync, compute_kwargs
+        As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`, with ``S`` for ``spks``.
 
     Returns
     -------

@@ -144,12 +144,8 @@ def minian_to_isxd(
         As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`.
     statuses : sequence, str or bool, optional
         Minian keeps no accept/reject labels: defaults to ``'undecided'``.
-    event_threshold : float, default 0.0
-        A sample of ``S`` is an event when its value is greater than
-        ``event_threshold`` (NaN never is); the amplitude is that value, the time
-        the sample's offset from the start in whole microseconds.
-    overwrite, compute, fsync, compute_kwargs
-        As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`.
+    event_threshold, overwrite, compute, fsync, compute_kwargs
+        As in :func:`isx_dask.sources.suite2p.suite2p_to_isxd`, with ``S`` for ``spks``.
 
     Returns
     -------
