@@ -757,7 +757,7 @@ def isxd_to_zarr(
     compute : bool, default True
         If False, return a :class:`dask.delayed.Delayed` that writes the group.
     compute_kwargs : dict, optional
-        Keyword arguments for ``dask.compute``, e.g. ``{'scheduler': 'processes'}``.
+        As in :func:`zarr_to_isxd`.
 
     Returns
     -------
