@@ -55,6 +55,7 @@ __all__ = [
     "DIRECT_ALIGN",
     "PORTABLE_ENV",
     "Reserve",
+    "check_file_size",
     "create_file",
     "direct_supported",
     "filesystem_type",
@@ -286,6 +287,20 @@ def reserve_space(fd: int, size: int, reserve: Reserve, directory: str | None = 
     return "zeros"
 
 
+#: Largest file offset the system calls take (a signed 64-bit ``off_t``).
+MAX_FILE_NBYTES = 2**63 - 1
+
+
+def check_file_size(size: int) -> None:
+    """``ValueError`` if no file can hold ``size`` bytes (before anything is created)."""
+    if size > MAX_FILE_NBYTES:
+        msg = (
+            f"the data section would be {size} bytes, more than a file can hold ({MAX_FILE_NBYTES} bytes); "
+            "check the number of samples (timing.num_samples) and the frame size (spacing.num_pixels)"
+        )
+        raise ValueError(msg)
+
+
 def create_file(partial: str, size: int, reserve: Reserve) -> None:
     """Create ``partial`` (it must not exist), sized to ``size`` bytes, with its space reserved.
 
@@ -293,11 +308,14 @@ def create_file(partial: str, size: int, reserve: Reserve) -> None:
 
     Raises
     ------
+    ValueError
+        If no file can hold ``size`` bytes.
     FileExistsError
         If ``partial`` exists.
     OSError
         With the errno of the failed call (``ENOSPC``...) and a message naming ``partial``.
     """
+    check_file_size(size)
     fd = open_file(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL)
     try:
         os.ftruncate(fd, size)

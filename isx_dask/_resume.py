@@ -165,10 +165,12 @@ def create_partial(path: str, state: PartialState, *, reserve: _io.Reserve = "au
     Raises
     ------
     ValueError
-        If a temporary file for ``path`` exists with another footer or layout.
+        If a temporary file for ``path`` exists with another footer or layout, or
+        no file can hold the data section.
     OSError
         If the space cannot be reserved.
     """
+    _io.check_file_size(state.data_size)
     partial = partial_path(path)
     sidecar = sidecar_path(partial)
     found = _read_state(sidecar)

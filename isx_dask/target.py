@@ -693,6 +693,7 @@ def store_then_commit(
             raise ValueError(msg)
     reserve = check_reserve(reserve)
     write_method = check_write_method(write_method)
+    _io.check_file_size(data_size)
     check_footer(metadata)
     skip: set[str] | None = None
     if resume:

@@ -103,6 +103,19 @@ def test_paths_that_name_no_file_are_refused_with_the_argument_named(tmp_path, p
         tg.check_output_path(path, False)
 
 
+def test_a_data_section_no_file_can_hold_is_refused_before_anything_is_created(tmp_path):
+    huge = xd.Timing(2**62)
+    with pytest.raises(ValueError, match="more than a file can hold"):
+        create_movie(tmp_path / "h.isxd", timing=huge, spacing=xd.Spacing(num_pixels=(2**20, 2**20)), dtype=np.uint16)
+    with pytest.raises(ValueError, match="more than a file can hold"):
+        tg.preallocate(str(tmp_path / "h.isxd"), 2**63)
+    layout = ArrayLayout.contiguous(0, (2**62, 4), "<u2")
+    with pytest.raises(ValueError, match="more than a file can hold"):
+        tg.store_then_commit([(da.zeros(layout.shape, np.uint16, chunks=(2**60, 4)), layout)], str(tmp_path / "h.isxd"),
+                             layout.nbytes, {"type": 0}, overwrite=False, compute=False)
+    assert entries(tmp_path) == []
+
+
 # -- reservation ----------------------------------------------------------------------------------
 def test_reservation_allocates_blocks_and_never_leaves_a_sparse_hole(tmp_path):
     out = str(tmp_path / "m.isxd")
