@@ -232,8 +232,8 @@ def preallocate(path: str, data_size: int, *, reserve: Reserve = "auto", partial
     reserve : {'auto', 'always', 'never'}, default 'auto'
         Reserve the disk blocks up front, so that a full disk fails here rather
         than in the middle of the write. ``'auto'`` uses Linux ``fallocate``,
-        which is a cheap metadata update where the file system supports it and
-        is skipped where it does not; ``'always'`` also falls back to
+        which is a cheap metadata update where the file system supports it, and
+        elsewhere checks that the disk has that much free space; ``'always'`` also falls back to
         ``posix_fallocate`` and then to writing zeros, which is slow on large
         files where the file system has no support; ``'never'`` leaves a
         sparse file.
@@ -242,6 +242,8 @@ def preallocate(path: str, data_size: int, *, reserve: Reserve = "auto", partial
 
     Raises
     ------
+    ValueError
+        If ``reserve`` is unknown, or no file can hold ``data_size`` bytes.
     OSError
         ``ENOSPC`` if the disk cannot hold ``data_size`` bytes (nothing is left behind).
     """
