@@ -109,16 +109,17 @@ class VesselSetFile(IsxdFile):
     @property
     def center_traces(self) -> Any:
         """Centre traces of a diameter set."""
-        if self.vessel_type != "vessel diameter":
-            msg = "centre traces are stored only in 'vessel diameter' sets; this is an 'rbc velocity' set"
-            raise IsxdFormatError(msg)
-        return self.second_traces
+        return self._second_traces_of("vessel diameter", "centre traces", "an 'rbc velocity' set")
 
     @property
     def direction_traces(self) -> Any:
         """Direction traces (degrees from +x) of an rbc set."""
-        if self.vessel_type != "rbc velocity":
-            msg = "direction traces are stored only in 'rbc velocity' sets; this is a 'vessel diameter' set"
+        return self._second_traces_of("rbc velocity", "direction traces", "a 'vessel diameter' set")
+
+    def _second_traces_of(self, vessel_type: str, what: str, other: str) -> Any:
+        """:attr:`second_traces` if this is a ``vessel_type`` set, else ``IsxdFormatError`` (this is ``other``)."""
+        if self.vessel_type != vessel_type:
+            msg = f"{what} are stored only in {vessel_type!r} sets; this is {other}"
             raise IsxdFormatError(msg)
         return self.second_traces
 
