@@ -22,7 +22,7 @@ from conftest import (
     split_file,
 )
 from dask.delayed import Delayed
-from hypothesis import HealthCheck, given, settings
+from hypothesis import assume, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import isx_dask as xd
@@ -323,6 +323,8 @@ def test_default_names_are_zero_padded(isx, tmp_path):
     seed=st.integers(0, 2**16),
 )
 def test_round_trip_property(isx, tmp_path_factory, num_cells, num_samples, period, start, seed):
+    end = start + num_samples * period
+    assume(max(end.numerator, end.denominator) < 2**63)  # larger exact ends are refused (tested on their own)
     timing = xd.Timing(num_samples=num_samples, period=xd.Duration(period.numerator, period.denominator),
                        start=xd.Time(xd.Duration(start.numerator, start.denominator), 60))
     cells = random_cells(seed, num_cells, timing)

@@ -15,7 +15,6 @@ import warnings
 
 import numpy as np
 
-from ..layout import check_extra_properties
 from ..layout.event_set import (
     EVENT_PACKET_NBYTES,
     EndTime,
@@ -327,7 +326,6 @@ def write_event_set(
         raise ValueError(msg)
     names = _check_cell_names(cell_names, len(offsets))
     end_time = _check_end_time(end_time, timing)
-    check_extra_properties(extra_properties)
     limit = duration_usecs(timing)
     sorted_offsets, sorted_amplitudes = [], []
     for k, name in enumerate(names):
@@ -509,7 +507,6 @@ def write_event_set_dense(
         raise ValueError(msg)
     names = _check_cell_names(cell_names, num_cells)
     end_time = _check_end_time(end_time, timing)
-    check_extra_properties(extra_properties)
     path = check_output_path(path, overwrite)
 
     # Pass 1: per row and column chunk, the number of events, the first one, and overflow.
@@ -644,7 +641,7 @@ class EventSet(IncrementalWriter["EventSetFile"]):
         timing = require_timing(timing)
         names = _check_cell_names(cell_names, None)
         end_time = _check_end_time(end_time, timing)
-        check_extra_properties(extra_properties)
+        inherit_metadata(None, timing, None, extra_properties)
         self = cls()
         self._timing = timing
         self._names = names

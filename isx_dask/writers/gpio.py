@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
-from ..layout import DataSetType, check_extra_properties
+from ..layout import DataSetType
 from ..layout.event_set import EVENT_PACKET_NBYTES, EventSetLayout, duration_usecs, encode_packets, event_set_end, sample_offsets_usecs
 from ..layout.gpio import (
     GPIO_TYPES,
@@ -46,7 +46,8 @@ from ..layout.gpio import (
 )
 from ..metadata import Timing
 from ..target import check_output_path, store_then_commit
-from ._validate import as_dask_array, check_name, require_timing
+from ._options import check_compute_kwargs
+from ._validate import as_dask_array, check_name, inherit_metadata, require_timing
 from .event_set import check_offsets, packets_by_cell, to_float32
 
 if TYPE_CHECKING:
@@ -73,15 +74,7 @@ def _check_bool(value: Any, name: str) -> bool:
 
 
 def _check_compute_kwargs(compute_kwargs: Any) -> dict[str, Any]:
-    if compute_kwargs is None:
-        return {}
-    if not isinstance(compute_kwargs, dict) or not all(isinstance(k, str) for k in compute_kwargs):
-        msg = (
-            f"compute_kwargs must be a dict of keyword arguments for dask.compute "
-            f"(e.g. {{'scheduler': 'threads'}}), got {type(compute_kwargs).__name__}"
-        )
-        raise TypeError(msg)
-    return dict(compute_kwargs)
+    return dict(check_compute_kwargs(compute_kwargs) or {})
 
 
 def _check_channel_names(channel_names: Any, num_channels: int, kind: DataSetType) -> tuple[str, ...]:
@@ -369,7 +362,7 @@ def _write(
     kwargs = _check_compute_kwargs(compute_kwargs)
     timing, channel_names, extra_properties = _from_source(metadata_from, timing, channel_names, extra_properties)
     timing = _check_timing(timing)
-    check_extra_properties(extra_properties)
+    inherit_metadata(None, timing, None, extra_properties)
     dense = _is_dense(data)
     if dense:
         amps = as_dask_array(data, "data", 2, "(num_channels, num_samples)")

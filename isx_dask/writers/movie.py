@@ -13,7 +13,7 @@ from ..layout.movie import MovieLayout, movie_dtype, movie_footer, stored_frame_
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
 from ._incremental import IncrementalWriter, PathLike, missing_indices
-from ._options import check_write_options, fill_doc, store
+from ._options import WriteOptions, check_write_options, fill_doc, store
 from ._validate import (
     DEFAULT_CASTING,
     as_dask_array,
@@ -51,7 +51,11 @@ __all__ = ["Image", "Movie", "write_image", "write_movie"]
 
 def _resolve_dtype(data_dtype: np.dtype[Any], dtype: Any, name: str) -> np.dtype[Any]:
     if dtype is not None:
-        return movie_dtype(dtype)
+        try:
+            return movie_dtype(dtype)
+        except (TypeError, ValueError):
+            msg = f"dtype must be numpy.uint16, numpy.float32 or numpy.uint8 (the pixel types of .isxd movies), got {dtype!r}"
+            raise ValueError(msg) from None
     try:
         return movie_dtype(data_dtype)
     except ValueError:
@@ -156,17 +160,25 @@ def write_movie(
     >>> write_movie(frames, "movie.isxd", timing=Timing(num_samples=100, period=Duration.from_msecs(50)))  # doctest: +SKIP
     """
     options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
-    given = (timing is not None, spacing is not None)
+    given = (timing is not None or metadata_from is not None, spacing is not None or metadata_from is not None)
     timing, spacing, extra_properties = resolve_metadata_from(metadata_from, timing, spacing, extra_properties)
-    axes = "(num_samples, rows, cols)"
-    wrapped = as_dask_array(frames, "frames", 3, axes)
-    _check_not_empty(wrapped.shape, "frames", axes)
-    frames = prepare_array(frames, "frames", 3, axes, _resolve_dtype(wrapped.dtype, dtype, "frames"), casting)
+    return _write_frames(frames, path, "frames", timing, spacing, extra_properties, dtype, casting, options, given)
+
+
+def _write_frames(
+    frames: Any, path: PathLike, label: str, timing: Timing | None, spacing: Spacing | None, extra_properties: Any,
+    dtype: Any, casting: str, options: WriteOptions, given: tuple[bool, bool],
+) -> Delayed | None:
+    """The movie path of :func:`write_movie` and :func:`write_image`; messages name the data ``label``."""
+    axes = "(num_samples, rows, cols)" if label == "frames" else "(rows, cols)"
+    wrapped = as_dask_array(frames, label, 3, axes)
+    _check_not_empty(wrapped.shape, label, axes)
+    frames = prepare_array(frames, label, 3, axes, _resolve_dtype(wrapped.dtype, dtype, label), casting)
     out_dtype = frames.dtype
-    timing = check_timing(timing, frames.shape[0], "frames")
-    spacing = check_spacing(spacing, frames.shape[1:], "frames")
-    warn_defaults(timing_given=given[0] or metadata_from is not None, spacing_given=given[1] or metadata_from is not None)
-    path = check_output_path(path, overwrite)
+    timing = check_timing(timing, frames.shape[0], label)
+    spacing = check_spacing(spacing, frames.shape[1:], label)
+    path = check_output_path(path, options.overwrite)
+    warn_defaults(timing_given=given[0], spacing_given=given[1])
 
     layout = MovieLayout(timing, spacing, out_dtype)
     valid = timing.get_valid_samples()
@@ -238,19 +250,17 @@ def write_image(
     --------
     Image : the official ``isx.Image`` API.
     """
-    shape = getattr(image, "shape", None)
-    if shape is None:
+    options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
+    if not hasattr(image, "shape") or not hasattr(image, "dtype"):
         image = np.asarray(image)
-        shape = image.shape
-    if len(shape) != 2:
-        msg = f"image must have 2 dimensions (rows, cols), got shape {tuple(shape)}"
+    if len(image.shape) != 2:
+        msg = f"image must have 2 dimensions (rows, cols), got shape {tuple(image.shape)}"
         raise ValueError(msg)
-    if metadata_from is not None and spacing is None:
-        spacing = resolve_metadata_from(metadata_from, None, None, None)[1]
-    return write_movie(
-        image[None], path, timing=Timing(num_samples=1), spacing=spacing, extra_properties=extra_properties,
-        dtype=dtype, casting=casting, overwrite=overwrite, compute=compute, fsync=fsync, resume=resume,
-        reserve=reserve, write_method=write_method, compute_kwargs=compute_kwargs,
+    _check_not_empty(tuple(image.shape), "image", "(rows, cols)")
+    given = spacing is not None or metadata_from is not None
+    _, spacing, extra_properties = resolve_metadata_from(metadata_from, Timing(num_samples=1), spacing, extra_properties)
+    return _write_frames(
+        image[None], path, "image", Timing(num_samples=1), spacing, extra_properties, dtype, casting, options, (True, given)
     )
 
 

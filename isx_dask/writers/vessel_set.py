@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
-from ..layout import ArrayLayout, check_extra_properties
+from ..layout import ArrayLayout
 from ..layout.vessel_set import (
     VesselSetLayout,
     check_vessel_type,
@@ -32,6 +32,7 @@ from ._validate import (
     DEFAULT_CASTING,
     as_dask_array,
     cast_array,
+    cast_exact,
     check_name,
     check_names,
     check_spacing,
@@ -73,6 +74,16 @@ _I8 = np.dtype("<i8")
 
 def _second_trace_name(vessel_type: str) -> str:
     return "center_traces" if vessel_type == "vessel diameter" else "direction_traces"
+
+
+def _check_geometry(num_samples: int, num_pixels: tuple[int, int]) -> None:
+    """Refuse what the official reader cannot read: traces without samples, an image without pixels."""
+    if num_samples == 0:
+        msg = "traces have 0 samples (timing.num_samples is 0); expected at least one sample"
+        raise ValueError(msg)
+    if 0 in num_pixels:
+        msg = f"image has shape {tuple(num_pixels)} (spacing.num_pixels); expected at least one row and one column"
+        raise ValueError(msg)
 
 
 def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray:
@@ -277,6 +288,7 @@ def write_vessel_set(
         raise ValueError(msg)
     timing = check_timing(timing, num_samples, "traces")
     spacing = check_spacing(spacing, image.shape, "image")
+    _check_geometry(timing.num_samples, spacing.num_pixels)
     stacked, per_vessel, shapes = _heatmap_inputs(correlations, n, num_samples, casting)
     names = check_names(vessel_names, n, prefix="V", label="vessel_names")
     vessel_statuses = check_statuses(statuses, n, item="vessel")
@@ -317,13 +329,13 @@ def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int,
         if arr.dtype.kind not in "iu":
             msg = f"{label} must hold integer pixel coordinates, got dtype {arr.dtype}"
             raise TypeError(msg)
-    elif not np.can_cast(arr.dtype, dtype, casting="same_kind"):
+    elif arr.dtype.kind not in "biuf":
         msg = f"{label} has dtype {arr.dtype}, which cannot be stored as float32"
         raise TypeError(msg)
     if arr.shape != shape:
         msg = f"{label} must have shape {shape}, got {arr.shape}"
         raise ValueError(msg)
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return np.ascontiguousarray(cast_exact(arr, dtype, label))
 
 
 class VesselSet(IncrementalWriter["VesselSetFile"]):
@@ -408,8 +420,9 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         """
         require_timing(timing)
         require_spacing(spacing)
+        _check_geometry(timing.num_samples, spacing.num_pixels)
         vessel_type = check_vessel_type(vessel_type)
-        check_extra_properties(extra_properties)
+        inherit_metadata(None, timing, spacing, extra_properties)
         vessel_set_extra_properties(vessel_type, extra_properties)
         self = cls()
         self._timing, self._spacing, self._vessel_type = timing, spacing, vessel_type
