@@ -668,15 +668,13 @@ class EventSet(IncrementalWriter["EventSetFile"]):
     @property
     def cell_dict(self) -> dict[str, int]:
         """Name to index."""
-        return {name: k for k, name in reversed(list(enumerate(self.cell_names)))}
+        from ..readers.event_set import name_index
+
+        return name_index(self.cell_names)
 
     def get_cell_name(self, index: int) -> str:
         """Name of cell ``index``."""
-        n = self.num_cells
-        if not 0 <= index < n:
-            msg = f"cell index {index} is out of range; the event set has num_cells={n}"
-            raise IndexError(msg)
-        return self.cell_names[index]
+        return self.cell_names[check_item_index(index, self.num_cells, "cell")]
 
     def get_cell_index(self, name: str) -> int:
         """Index of the cell called ``name``.
@@ -684,13 +682,11 @@ class EventSet(IncrementalWriter["EventSetFile"]):
         Raises
         ------
         KeyError
-            If no cell has that name.
+            If no cell has that name (the official message).
         """
-        try:
-            return self.cell_dict[name]
-        except KeyError:
-            msg = f'Cell with name "{name}" does not exist.'
-            raise KeyError(msg) from None
+        from ..readers.event_set import index_of_name
+
+        return index_of_name(self.cell_names, name)
 
     # -- reading -------------------------------------------------------------------------
     def get_cell_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
