@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 415 inputs tried; 368 refused before
+Summary (kept in step by ``test_catalogue_counts``): 424 inputs tried; 377 refused before
 any byte with a clear error; 26 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 21 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
@@ -328,6 +328,15 @@ case("write_movie/write_method_bogus", lambda d, s: xd.write_movie(M16, out(d), 
 case("write_movie/scheduler_bogus", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, compute_kwargs={"scheduler": "bogus"}), ValueError, r"compute_kwargs\['scheduler'\] is 'bogus'.*threads")
 case("write_movie/scheduler_bogus/dask", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, compute_kwargs={"scheduler": "bogus"}), ValueError, r"compute_kwargs\['scheduler'\] is 'bogus'")
 case("write_movie/scheduler_bogus/compute_false", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, compute=False, compute_kwargs={"scheduler": "bogus"}), ValueError, r"compute_kwargs\['scheduler'\]")
+case("write_movie/compute_kwargs_misspelled_schedular", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, compute_kwargs={"schedular": "processes"}), ValueError, r"compute_kwargs has the key 'schedular'.*did you mean 'scheduler'")
+case("write_movie/compute_kwargs_capitalised_Scheduler", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, compute_kwargs={"Scheduler": "threads"}), ValueError, r"compute_kwargs has the key 'Scheduler'")
+case("write_movie/compute_kwargs_scheduler_int", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, compute_kwargs={"scheduler": 5}), TypeError, r"compute_kwargs\['scheduler'\] must be a scheduler name")
+case("write_movie/compute_kwargs_scheduler_address", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, compute_kwargs={"scheduler": "tcp://127.0.0.1:1"}), ValueError, r"compute_kwargs\['scheduler'\] is the address .*distributed.Client")
+case("write_movie/compute_kwargs_num_workers_zero", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, compute_kwargs={"num_workers": 0}), ValueError, r"compute_kwargs\['num_workers'\] must be a positive integer")
+case("write_movie/compute_kwargs_num_workers_str", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, compute_kwargs={"num_workers": "4"}), TypeError, r"compute_kwargs\['num_workers'\] must be a positive integer")
+case("write_cell_set/compute_kwargs_misspelled_num_worker", lambda d, s: wcs(d, compute_kwargs={"num_worker": 2}), ValueError, r"did you mean 'num_workers'")
+case("zarr_to_isxd/compute_kwargs_schedular", lambda d, s: xd.zarr_to_isxd(s, out(d), compute_kwargs={"schedular": "threads"}), ValueError, r"compute_kwargs has the key 'schedular'", prepare=make_zarr(M16))
+case("isxd_to_zarr/compute_kwargs_schedular", lambda d, s: xd.isxd_to_zarr(s, d / "t.zarr", compute_kwargs={"schedular": "threads"}), ValueError, r"compute_kwargs has the key 'schedular'", prepare=make_movie)
 case("write_movie/compute_kwargs_list", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, compute_kwargs=["threads"]), TypeError, r"compute_kwargs must be a dict")
 case("write_movie/compute_kwargs_int_keys", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, compute_kwargs={1: 2}), TypeError, r"compute_kwargs must be a dict")
 case("write_movie/compute_kwargs_str", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, compute_kwargs="threads"), TypeError, r"compute_kwargs must be a dict")

@@ -13,6 +13,8 @@ into each writer's docstring, so the text exists once.
 
 from __future__ import annotations
 
+import difflib
+import numbers
 import textwrap
 import typing
 from dataclasses import dataclass
@@ -39,10 +41,16 @@ if TYPE_CHECKING:
 
 __all__ = ["WriteOptions", "check_compute_kwargs", "check_write_options", "fill_doc", "store"]
 
-#: Scheduler names that ``dask.compute(scheduler=...)`` accepts.
+#: Scheduler names that ``dask.compute(scheduler=...)`` accepts (the last two once ``dask.distributed`` has a client).
 _SCHEDULER_NAMES = frozenset({
     "sync", "synchronous", "single-threaded", "threads", "threading", "processes", "multiprocessing",
+    "distributed", "dask.distributed",
 })
+#: Keyword arguments of ``dask.compute`` and its schedulers; a key close to one of these is taken for a typo.
+_COMPUTE_KEYS = (
+    "scheduler", "num_workers", "optimize_graph", "traverse", "pool", "get", "chunksize", "retries", "resources",
+    "workers", "allow_other_workers", "priority", "fifo_timeout", "actors", "initializer", "func_dumps", "func_loads",
+)
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,13 @@ def check_compute_kwargs(compute_kwargs: Any) -> dict[str, Any] | None:
     Raises
     ------
     TypeError
-        If it is not a dict with string keys.
+        If it is not a dict with string keys, or ``scheduler`` is neither a
+        name, a client nor an executor, or ``num_workers`` is not an integer.
     ValueError
-        If ``scheduler`` is a string that names no dask scheduler.
+        If ``scheduler`` is a string that names no dask scheduler (or an
+        address: connect a ``distributed.Client`` instead), ``num_workers``
+        is below 1, or a key is a near-miss of a ``dask.compute`` option
+        (``'schedular'``), which dask would silently ignore.
     """
     if compute_kwargs is None:
         return None
@@ -90,13 +102,36 @@ def check_compute_kwargs(compute_kwargs: Any) -> dict[str, Any] | None:
             f"(e.g. {{'scheduler': 'processes'}}), got {type(compute_kwargs).__name__}"
         )
         raise TypeError(msg)
+    for key in compute_kwargs:
+        close = [] if key in _COMPUTE_KEYS else difflib.get_close_matches(key.lower(), _COMPUTE_KEYS, n=1, cutoff=0.75)
+        if close:
+            msg = f"compute_kwargs has the key {key!r}, which dask.compute would silently ignore; did you mean {close[0]!r}?"
+            raise ValueError(msg)
     scheduler = compute_kwargs.get("scheduler")
-    if isinstance(scheduler, str) and scheduler not in _SCHEDULER_NAMES and "://" not in scheduler:
+    if isinstance(scheduler, str):
+        if "://" in scheduler:
+            msg = (
+                f"compute_kwargs['scheduler'] is the address {scheduler!r}, which dask.compute does not take; connect "
+                f"first (client = distributed.Client({scheduler!r})): the client then computes every write, or pass "
+                f"it as compute_kwargs={{'scheduler': client}}"
+            )
+            raise ValueError(msg)
+        if scheduler not in _SCHEDULER_NAMES:
+            msg = (
+                f"compute_kwargs['scheduler'] is {scheduler!r}, which names no dask scheduler; expected one of "
+                f"{', '.join(sorted(_SCHEDULER_NAMES))}, or a distributed Client"
+            )
+            raise ValueError(msg)
+    elif scheduler is not None and not (callable(scheduler) or hasattr(scheduler, "get") or hasattr(scheduler, "submit")):
         msg = (
-            f"compute_kwargs['scheduler'] is {scheduler!r}, which names no dask scheduler; expected one of "
-            f"{', '.join(sorted(_SCHEDULER_NAMES))}, a distributed Client, or a scheduler address 'tcp://...'"
+            f"compute_kwargs['scheduler'] must be a scheduler name (e.g. 'threads'), a distributed Client or an "
+            f"Executor, got {type(scheduler).__name__} {scheduler!r}"
         )
-        raise ValueError(msg)
+        raise TypeError(msg)
+    workers = compute_kwargs.get("num_workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1):
+        msg = f"compute_kwargs['num_workers'] must be a positive integer (or None), got {type(workers).__name__} {workers!r}"
+        raise (ValueError if isinstance(workers, numbers.Integral) and not isinstance(workers, bool) else TypeError)(msg)
     return compute_kwargs
 
 
