@@ -21,10 +21,10 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 424 inputs tried; 391 refused before
+Summary (kept in step by ``test_catalogue_counts``): 443 inputs tried; 409 refused before
 any byte with a clear error; 27 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
-leftovers; 6 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
+leftovers; 7 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
 """
 
 from __future__ import annotations
@@ -721,6 +721,39 @@ case("suite2p_to_isxd/event_path_no_isxd", lambda d, s: xd.suite2p_to_isxd(s, ou
 case("caiman_mmap_to_isxd/bad_name", lambda d, s: xd.caiman_mmap_to_isxd(s, out(d), period=0.05, pixel_size=2), ValueError, r"mmap|d1_|order", prepare=lambda d: [(d / "movie.mmap").write_bytes(b"\x00" * 64), d / "movie.mmap"][1])
 case("series_to_isxd/empty", lambda d, s: xd.series_to_isxd([], out(d)), ValueError, r"sources")
 case("miniscope_to_isxd/pixel_size_missing", lambda d, s: xd.miniscope_to_isxd(d, out(d)), TypeError, r"pixel_size")
+
+def make_text_h5(d: Path) -> Path:
+    p = d / "text.h5"
+    p.write_text("not an HDF5 file")
+    return p
+
+
+def make_empty_folder(d: Path) -> Path:
+    (d / "empty").mkdir()
+    return d / "empty"
+
+
+case("caiman_to_isxd/missing", lambda d, s: xd.caiman_to_isxd(d / "gone.hdf5", out(d)), FileNotFoundError, r"hdf5_path .*gone.hdf5.* does not exist")
+case("caiman_to_isxd/not_hdf5", lambda d, s: xd.caiman_to_isxd(s, out(d)), xd.IsxdFormatError, r"text.h5 is not an HDF5 file", prepare=make_text_h5)
+case("caiman_to_isxd/traces_bogus", lambda d, s: xd.caiman_to_isxd(s, out(d), traces="smooth"), ValueError, r"traces must be 'raw' .* or 'denoised'", prepare=make_text_h5)
+case("minian_to_isxd/missing", lambda d, s: xd.minian_to_isxd(d / "gone", out(d)), FileNotFoundError, r"minian_dir_or_zarr .*gone.* does not exist")
+case("minian_to_isxd/empty_folder", lambda d, s: xd.minian_to_isxd(s, out(d)), xd.IsxdFormatError, r"empty.* holds neither A.zarr", prepare=make_empty_folder)
+case("cnmfe_to_isxd/missing", lambda d, s: xd.cnmfe_to_isxd(d / "gone.h5", out(d)), FileNotFoundError, r"h5_path .*gone.h5.* does not exist")
+case("cnmfe_to_isxd/not_hdf5", lambda d, s: xd.cnmfe_to_isxd(s, out(d)), xd.IsxdFormatError, r"text.h5 is not an HDF5 file", prepare=make_text_h5)
+case("miniscope_to_isxd/no_avi", lambda d, s: xd.miniscope_to_isxd(s, out(d), pixel_size=2), FileNotFoundError, r"folder .*empty.* has no .avi files", prepare=make_empty_folder)
+case("miniscope_to_isxd/missing", lambda d, s: xd.miniscope_to_isxd(d / "gone", out(d), pixel_size=2), FileNotFoundError, r"folder .*gone.* does not exist")
+case("caiman_mmap_to_isxd/missing", lambda d, s: xd.caiman_mmap_to_isxd(d / "gone_d1_4_d2_5_d3_1_order_C_frames_3.mmap", out(d), period=0.05, pixel_size=2), FileNotFoundError, r"mmap_path .* does not exist")
+case("series_to_isxd/source_missing", lambda d, s: xd.series_to_isxd([d / "gone.tif"], out(d)), FileNotFoundError, r"source .*gone.tif.* does not exist")
+case("series_to_isxd/split_count", lambda d, s: xd.series_to_isxd([s, s], [out(d)], split=True), ValueError, r"path must hold 2 output paths", prepare=make_movie)
+case("series_to_isxd/target_is_source", lambda d, s: xd.series_to_isxd([s], s, overwrite=True), ValueError, r"(path|source)", prepare=make_movie,
+     xfail="series_to_isxd([p], p, overwrite=True) rewrites its own source instead of refusing (isx_dask/sources/series.py; convert.check_source_target does it for zarr)")
+case("isxd_to_nwb/source_missing", lambda d, s: xd.isxd_to_nwb(d / "gone.isxd", d / "o.nwb"), FileNotFoundError, r"gone.isxd")
+case("isxd_to_nwb/target_is_source", lambda d, s: xd.isxd_to_nwb(s, s, overwrite=True), ValueError, r"nwb_path .* is also an input", prepare=make_movie)
+case("isxd_to_nwb/frame_headers_bogus", lambda d, s: xd.isxd_to_nwb(s, d / "o.nwb", frame_headers="keep"), ValueError, r"frame_headers must be 'refuse' or 'drop'", prepare=make_movie)
+case("isxd_to_nwb/compression_bogus", lambda d, s: xd.isxd_to_nwb(s, d / "o.nwb", compression="zip"), ValueError, r"compression must be None, 'gzip' or 'lzf'", prepare=make_movie)
+case("isxd_to_nwb/target_exists", lambda d, s: xd.isxd_to_nwb(s, out(d)), FileExistsError, r"out.isxd|overwrite", prepare=make_movie, existing=True)
+case("deinterleave_movie/num_planes_missing", lambda d, s: xd.deinterleave_movie(s, [out(d)]), TypeError, r"num_planes", prepare=make_movie)
+
 
 # ==== sizes no file can hold (more than 2**63 - 1 bytes) ================================================
 HUGE_T = Timing(num_samples=2**62)
