@@ -71,8 +71,10 @@ def index_of_name(names: Sequence[str] | Mapping[str, int], name: str, kind: str
 class PacketSetFile(IsxdFile):
     """What event sets and GPIO/IMU sets share: a run of 20-byte packets and one name per channel.
 
-    Subclasses parse their footer in :meth:`_parse_header` (a header with ``timing``,
-    ``end`` and the names) and name their items (``'cell'``, ``'channel'``).
+    The footer is an event set's (:func:`~isx_dask.layout.event_set.parse_event_set_footer`);
+    a subclass whose footer says more parses it in :meth:`_parse_header` (to a
+    subclass of :class:`~isx_dask.layout.event_set.EventSetHeader`) and names its
+    items (``'cell'``, ``'channel'``).
 
     Attributes
     ----------
@@ -85,8 +87,10 @@ class PacketSetFile(IsxdFile):
     #: What the file is, in messages.
     _what = "event set"
 
-    def _parse_header(self) -> Any:
-        raise NotImplementedError
+    header: EventSetHeader
+
+    def _parse_header(self) -> EventSetHeader:
+        return parse_event_set_footer(self.metadata)
 
     def _check(self) -> None:
         self.header = self._parse_header()
@@ -102,7 +106,7 @@ class PacketSetFile(IsxdFile):
 
     @property
     def _names(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        return self.header.cell_names
 
     # -- metadata ------------------------------------------------------------------------
     @property
@@ -199,15 +203,6 @@ class EventSetFile(PacketSetFile):
     >>> f = open_isxd("events.isxd")  # doctest: +SKIP
     >>> offsets, amplitudes = f.get_cell_data(0)  # doctest: +SKIP
     """
-
-    header: EventSetHeader
-
-    def _parse_header(self) -> EventSetHeader:
-        return parse_event_set_footer(self.metadata)
-
-    @property
-    def _names(self) -> tuple[str, ...]:
-        return self.header.cell_names
 
     @property
     def num_cells(self) -> int:

@@ -47,10 +47,6 @@ class GpioSetFile(PacketSetFile):
     def _parse_header(self) -> GpioSetHeader:
         return parse_gpio_footer(self.metadata)
 
-    @property
-    def _names(self) -> tuple[str, ...]:
-        return self.header.channel_names
-
     # -- metadata ------------------------------------------------------------------------
     @property
     def kind(self) -> DataSetType:
