@@ -657,3 +657,46 @@ def test_racing_writers_on_a_file_system_without_hard_links_one_wins(tmp_path: P
     assert len(winners) == 1, results
     assert split_file(out)[0] == frames[winners[0]].tobytes()
     assert os.listdir(tmp_path) == ["x.isxd"]
+
+
+_CLI_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    import isx_dask.writers._validate as validate
+    from isx_dask.cli import main
+    src, dst, marker = sys.argv[1:4]
+    exact = validate.cast_exact
+
+    def slow(values, dtype, name):  # every chunk is value-checked on its way to uint8: make each one take a while
+        open(marker, "w").close()
+        time.sleep(0.15)
+        return exact(values, dtype, name)
+
+    validate.cast_exact = slow
+    sys.exit(main(["convert", src, dst, "--dtype", "uint8", "--period", "0.05", "--pixel-size", "2", "--overwrite",
+                   "--scheduler", "synchronous", "--no-progress"]))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigint_to_the_command_line_exits_130_and_keeps_the_old_file(tmp_path: Path) -> None:
+    zarr = pytest.importorskip("zarr")
+    src, dst, marker = tmp_path / "src.zarr", tmp_path / "out.isxd", tmp_path / "started.marker"
+    z = zarr.open_array(str(src), mode="w", shape=(40, 8, 9), dtype=np.uint16, chunks=(1, 8, 9))
+    z[...] = np.arange(40 * 8 * 9, dtype=np.uint16).reshape(40, 8, 9) % 200
+    dst.write_bytes(PRECIOUS)
+    before = directory_state(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", _CLI_CHILD, str(src), str(dst), str(marker)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        if child.poll() is not None or time.monotonic() > deadline:
+            child.kill()
+            pytest.fail(f"the conversion never got under way: {child.communicate()[1].decode()[-2000:]}")
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err.decode()
+    marker.unlink()
+    assert directory_state(tmp_path) == before and leftovers(tmp_path) == []
+    assert sorted(os.listdir(tmp_path)) == ["out.isxd", "src.zarr"]
