@@ -171,6 +171,14 @@ def test_hdf5_chunks_tile_the_blocks():
 
 
 # -- cell sets ---------------------------------------------------------------------------------
+def assert_cells_match(segmentation, traces, official):
+    """Each ROI's mask (stored transposed), trace column and status equal the official cell set's."""
+    for k in range(official.num_cells):
+        np.testing.assert_array_equal(segmentation["image_mask"][k].T, official.get_cell_image_data(k))
+        np.testing.assert_array_equal(traces[:, k], official.get_cell_trace_data(k))  # NaN == NaN here
+        assert segmentation["status"][k] == official.get_cell_status(k)
+
+
 def test_cell_set_masks_traces_statuses(isx, session, tmp_path):
     isxd_to_nwb(session["cells"], tmp_path / "c.nwb")
     official = isx.CellSet.read(str(session["cells"]))
@@ -183,11 +191,9 @@ def test_cell_set_masks_traces_statuses(isx, session, tmp_path):
         traces = series.data[:]
         assert masks.dtype == np.float32 and traces.dtype == np.float32
         assert masks.shape == (3, 5, 6) and traces.shape == (12, 3)
+        assert_cells_match(segmentation, traces, official)
         for k in range(official.num_cells):
-            np.testing.assert_array_equal(masks[k].T, official.get_cell_image_data(k))
-            np.testing.assert_array_equal(traces[:, k], official.get_cell_trace_data(k))  # NaN == NaN here
             assert segmentation["cell_name"][k] == official.get_cell_name(k)
-            assert segmentation["status"][k] == official.get_cell_status(k)
         assert np.isnan(traces[[3, 6, 7, 10]]).all() and not np.isnan(traces[VALID]).any()
         assert list(segmentation["status"][:]) == STATUSES
         assert list(series.rois.data[:]) == [0, 1, 2]
@@ -209,10 +215,7 @@ def test_golden_cell_sets_including_an_empty_one(isx, golden, tmp_path):
             segmentation = ophys["ImageSegmentation"]["PlaneSegmentation"]
             traces = ophys["Fluorescence"]["RoiResponseSeries"].data[:]
             assert len(segmentation) == official.num_cells
-            for k in range(official.num_cells):
-                np.testing.assert_array_equal(segmentation["image_mask"][k].T, official.get_cell_image_data(k))
-                np.testing.assert_array_equal(traces[:, k], official.get_cell_trace_data(k))
-                assert segmentation["status"][k] == official.get_cell_status(k)
+            assert_cells_match(segmentation, traces, official)
 
 
 # -- event sets --------------------------------------------------------------------------------
