@@ -700,3 +700,56 @@ def test_sigint_to_the_command_line_exits_130_and_keeps_the_old_file(tmp_path: P
     marker.unlink()
     assert directory_state(tmp_path) == before and leftovers(tmp_path) == []
     assert sorted(os.listdir(tmp_path)) == ["out.isxd", "src.zarr"]
+
+
+# -- the final rename fails ----------------------------------------------------------------------------------
+def _refuse_rename(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied (injected)")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    monkeypatch.setattr(os, "rename", refuse)
+    monkeypatch.setattr(os, "link", refuse)
+
+
+def _write_one_cell(p: Path, overwrite: bool) -> None:
+    cs = xd.CellSet.write(p, T, S, overwrite=overwrite)
+    cs.set_cell_data(0, fp(1)[0], tr(1)[0], "C0")
+    cs.flush()
+
+
+COMMITS: dict[str, Callable[[Path, bool], Any]] = {
+    "write_movie": lambda p, ow: xd.write_movie(np.ones((N, ROWS, COLS), np.uint16), p, timing=T, spacing=S, overwrite=ow),
+    "write_event_set_dense": lambda p, ow: xd.write_event_set_dense(tr(), p, timing=T, cell_names=["a", "b", "c"], overwrite=ow),
+    "CellSet": _write_one_cell,
+}
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "overwrite"])
+@pytest.mark.parametrize("writer", list(COMMITS))
+def test_a_failed_final_rename_keeps_the_old_file_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str, existing: bool) -> None:
+    p = tmp_path / "m.isxd"
+    if existing:
+        p.write_bytes(PRECIOUS)
+    before = directory_state(tmp_path)
+    _refuse_rename(monkeypatch)
+    with pytest.raises(PermissionError, match="injected"):
+        COMMITS[writer](p, existing)
+    monkeypatch.undo()
+    assert directory_state(tmp_path) == before and leftovers(tmp_path) == []
+
+
+def test_commit_movie_whose_rename_fails_keeps_the_template_for_a_retry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "r.isxd"
+    p.write_bytes(PRECIOUS)
+    frames = np.arange(N * ROWS * COLS, dtype=np.uint16).reshape(N, ROWS, COLS)
+    xd.create_movie(p, timing=T, spacing=S, dtype=np.uint16, overwrite=True)
+    xd.write_movie_region(frames, p, 0)
+    _refuse_rename(monkeypatch)
+    with pytest.raises(PermissionError, match="injected"):
+        xd.commit_movie(p)
+    monkeypatch.undo()
+    assert p.read_bytes() == PRECIOUS
+    assert len(xd.missing_movie_frames(p)) == 0  # the regions are still there ...
+    xd.commit_movie(p)  # ... and the commit can be retried
+    assert split_file(p)[0] == frames.tobytes() and leftovers(tmp_path) == []
