@@ -25,7 +25,7 @@ bytes of another region, so no lock is needed, and writing a region again
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -55,6 +55,13 @@ from .writers._validate import (
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
+    from typing_extensions import TypedDict, Unpack
+
+    class _RegionOptions(TypedDict, total=False):
+        casting: str
+        fsync: bool
+        write_method: WriteMethod
+        compute_kwargs: dict[str, Any] | None
 
 __all__ = ["commit_movie", "create_movie", "discard_movie", "missing_movie_frames", "write_movie_region"]
 
@@ -143,6 +150,20 @@ def _open(path: PathLike) -> tuple[str, str, PartialState, MovieLayout]:
         msg = f"{partial!r} belongs to a resumable write of {path!r}, not to a template made by create_movie"
         raise ValueError(msg)
     return path, partial, state, parse_movie_footer(state.metadata)
+
+
+@overload
+def write_movie_region(
+    frames: Any, path: PathLike, start_frame: int, *, compute: Literal[False], **options: Unpack[_RegionOptions],
+) -> Delayed: ...
+@overload
+def write_movie_region(
+    frames: Any, path: PathLike, start_frame: int, *, compute: Literal[True] = ..., **options: Unpack[_RegionOptions],
+) -> None: ...
+@overload
+def write_movie_region(
+    frames: Any, path: PathLike, start_frame: int, *, compute: bool, **options: Unpack[_RegionOptions],
+) -> Delayed | None: ...
 
 
 def write_movie_region(
