@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 443 inputs tried; 409 refused before
+Summary (kept in step by ``test_catalogue_counts``): 447 inputs tried; 413 refused before
 any byte with a clear error; 27 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 7 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
@@ -309,6 +309,10 @@ case("write_movie/extra_properties_set", lambda d, s: xd.write_movie(M16, out(d)
 case("write_movie/extra_properties_surrogate_value", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, extra_properties={"a": "\ud800"}), ValueError, r"extra_properties .*(surrogate|UTF-8)")
 case("write_movie/extra_properties_surrogate_key", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, extra_properties={"\udcff": 1}), ValueError, r"extra_properties .*(surrogate|UTF-8)")
 case("write_movie/extra_properties_surrogate/dask_resume", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, extra_properties=["\ud800"], resume=True), ValueError, r"extra_properties .*(surrogate|UTF-8)")
+case("write_movie/extra_properties_int_key", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, extra_properties={1: "x"}), ValueError, r"extra_properties has the key 1 \(int\); expected str keys only: JSON stores it as '1'")
+case("write_cell_set/extra_properties_nested_none_key", lambda d, s: wcs(d, extra_properties={"a": [{None: 1}]}), ValueError, r"extra_properties\['a'\]\[0\] has the key None")
+case("write_gpio_set/extra_properties_bool_key", lambda d, s: xd.write_gpio_set(GPIO, out(d), timing=T, channel_names=["a"], extra_properties={True: 1}), ValueError, r"extra_properties has the key True")
+case("EventSet.write/extra_properties_float_key", lambda d, s: xd.EventSet.write(out(d), T, ["a"], extra_properties={0.5: 1}), ValueError, r"extra_properties has the key 0.5")
 case("write_movie/metadata_from_missing", lambda d, s: xd.write_movie(M16, out(d), metadata_from=d / "missing.isxd"), FileNotFoundError, r"missing.isxd")
 case("write_movie/metadata_from_text", lambda d, s: xd.write_movie(M16, out(d), metadata_from=s), xd.IsxdFormatError, r"notes.isxd", prepare=make_text)
 case("write_movie/metadata_from_wrong_shape", lambda d, s: xd.write_movie(M16[:, :2], out(d), metadata_from=s), ValueError, r"spacing.num_pixels", prepare=make_movie)

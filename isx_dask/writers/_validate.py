@@ -436,7 +436,27 @@ def inherit_metadata(
         )
         raise ValueError(msg) from None
     check_utf8_json(extra_properties, "extra_properties")
+    check_json_keys(extra_properties, "extra_properties")
     return timing, spacing, extra_properties, cell_names
+
+
+def check_json_keys(value: Any, name: str) -> None:
+    """Refuse dict keys that are not ``str``: JSON would store ``{1: 'x'}`` as ``{"1": "x"}``, a different value when read back."""
+    stack: list[tuple[str, Any]] = [(name, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    stored = next(iter(json.loads(json.dumps({key: 0}))))
+                    msg = (
+                        f"{where} has the key {key!r} ({type(key).__name__}); expected str keys only: JSON stores it as "
+                        f"{stored!r}, which reads back as a different value"
+                    )
+                    raise ValueError(msg)
+                stack.append((f"{where}[{key!r}]", sub))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{k}]", sub) for k, sub in enumerate(item))
 
 
 def check_utf8_json(value: Any, name: str) -> None:
