@@ -21,8 +21,8 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 447 inputs tried; 413 refused before
-any byte with a clear error; 27 (values of lazy Dask, Zarr or TIFF input, and a size the
+Summary (kept in step by ``test_catalogue_counts``): 449 inputs tried; 414 refused before
+any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 7 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
 """
@@ -261,6 +261,11 @@ for cid, data, dtype, text in CASTS:
          ValueError, rf"frames .*{text}.*casting='unsafe'", late=True)
     case(f"write_movie/cast/{cid}/dask/overwrite", lambda d, s, a=data, t=dtype: xd.write_movie(lazy(a), out(d), timing=T, spacing=S, dtype=t, overwrite=True),
          ValueError, rf"frames .*{text}", late=True, existing=True)
+ONE_BAD = np.zeros((6, ROWS, COLS), np.uint16)
+ONE_BAD[4, 2, 3] = 300
+case("write_movie/cast/names_the_index/numpy", lambda d, s: xd.write_movie(ONE_BAD, out(d), dtype=np.uint8), ValueError, r"frames holds 1 value\(s\) that uint8 cannot hold exactly \(e.g. np.uint16\(300\) at index \(4, 2, 3\)\)")
+case("write_movie/cast/names_the_index/dask", lambda d, s: xd.write_movie(da.from_array(ONE_BAD, chunks=(2, ROWS, COLS)), out(d), dtype=np.uint8), ValueError,
+     r"frames holds 1 value\(s\) in the chunk starting at index \(4, 0, 0\) that uint8 cannot hold exactly \(e.g. np.uint16\(300\) at index \(4, 2, 3\)\)", late=True)
 case("write_movie/cast/safe_refuses_float_to_uint16", lambda d, s: xd.write_movie(full((N, ROWS, COLS), 1.0, np.float64), out(d), timing=T, spacing=S, dtype=np.uint16, casting="safe"),
      TypeError, r"casting='safe'")
 case("write_movie/cast/float64_without_dtype_1e300", lambda d, s: xd.write_movie(full((N, ROWS, COLS), 1e300, np.float64), out(d), timing=T, spacing=S),

@@ -667,10 +667,10 @@ _CLI_CHILD = textwrap.dedent(
     src, dst, marker = sys.argv[1:4]
     exact = validate.cast_exact
 
-    def slow(values, dtype, name):  # every chunk is value-checked on its way to uint8: make each one take a while
+    def slow(*args, **kwargs):  # every chunk is value-checked on its way to uint8: make each one take a while
         open(marker, "w").close()
         time.sleep(0.15)
-        return exact(values, dtype, name)
+        return exact(*args, **kwargs)
 
     validate.cast_exact = slow
     sys.exit(main(["convert", src, dst, "--dtype", "uint8", "--period", "0.05", "--pixel-size", "2", "--overwrite",

@@ -127,28 +127,44 @@ def changed_values(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
     return np.zeros(values.shape, dtype=bool)
 
 
-def _value_error(values: np.ndarray, bad: np.ndarray, name: str, dtype: np.dtype[Any]) -> ValueError:
-    where = tuple(int(i) for i in np.argwhere(bad)[0])
+def _value_error(
+    values: np.ndarray, bad: np.ndarray, name: str, dtype: np.dtype[Any], offset: tuple[int, ...] | None = None
+) -> ValueError:
+    """The error for the values of ``values`` marked ``bad``; ``offset``: where ``values`` (a chunk) starts in ``name``."""
+    local = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = local if offset is None else tuple(start + i for start, i in zip(offset, local))
     count = int(np.count_nonzero(bad))
+    scope = "" if offset is None else f" in the chunk starting at index {offset}"
     msg = (
-        f"{name} holds {count} value(s) that {dtype} cannot hold exactly (e.g. {values[where]!r} at index {where}"
-        f"{' of a chunk' if values.ndim else ''}); convert them yourself (e.g. numpy.clip, numpy.round), or pass "
-        f"casting='unsafe' to let numpy's astype change them"
+        f"{name} holds {count} value(s){scope} that {dtype} cannot hold exactly (e.g. {values[local]!r} at index "
+        f"{where}); convert them yourself (e.g. numpy.clip, numpy.round), or pass casting='unsafe' to let numpy's "
+        f"astype change them"
     )
     return ValueError(msg)
 
 
-def cast_exact(values: np.ndarray, dtype: np.dtype[Any], name: str) -> np.ndarray:
-    """``values`` as ``dtype``, or ``ValueError`` naming ``name`` if any value would change."""
+def cast_exact(values: np.ndarray, dtype: np.dtype[Any], name: str, offset: tuple[int, ...] | None = None) -> np.ndarray:
+    """``values`` as ``dtype``, or ``ValueError`` naming ``name`` if any value would change.
+
+    ``offset`` is where ``values`` starts in ``name`` when it is one chunk of
+    it, so that the message gives the index in the whole array.
+    """
     values = np.asarray(values)
     if values.dtype == dtype:
         return values
     if not _is_exact_by_dtype(values.dtype, dtype):
         bad = changed_values(values, dtype)
         if bad.any():
-            raise _value_error(values, bad, name, dtype)
+            raise _value_error(values, bad, name, dtype, offset)
     with np.errstate(over="ignore", invalid="ignore"):
         return values.astype(dtype)
+
+
+def _cast_chunk(values: np.ndarray, dtype: np.dtype[Any], name: str, block_info: Any = None) -> np.ndarray:
+    """:func:`cast_exact` of one Dask chunk, with the chunk's place in the array for the message."""
+    location = (block_info or {}).get(0, {}).get("array-location")
+    offset = None if location is None else tuple(int(start) for start, _ in location)
+    return cast_exact(values, dtype, name, offset)
 
 
 def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
@@ -168,7 +184,7 @@ def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
     if casting == "same_value":
         if _is_exact_by_dtype(data.dtype, dtype):
             return data.astype(dtype)
-        return data.map_blocks(cast_exact, dtype, name, dtype=dtype)
+        return data.map_blocks(_cast_chunk, dtype, name, dtype=dtype)
     if not np.can_cast(data.dtype, dtype, casting=casting):  # type: ignore[arg-type]
         msg = (
             f"{name} has dtype {data.dtype}, which cannot be cast to {dtype} under casting={casting!r}; "
