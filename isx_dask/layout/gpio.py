@@ -29,7 +29,7 @@ and, for dense input, channel ``c``'s sample ``i`` as packet ``c * T + i``
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Mapping, Sequence
 
 from ..metadata import Timing
@@ -186,7 +186,8 @@ def parse_gpio_footer(metadata: Mapping[str, Any]) -> GpioSetHeader:
             msg = f"GPIO footer signalTypes must hold 0 (sparse) or 1 (dense) per channel, got {code!r}"
             raise IsxdFormatError(msg)
         types.append(SignalType(code))
-    return GpioSetHeader(**vars(header), kind=DataSetType(int(kind)), signal_types=tuple(types))
+    shared = {f.name: getattr(header, f.name) for f in fields(header)}
+    return GpioSetHeader(**shared, kind=DataSetType(int(kind)), signal_types=tuple(types))
 
 
 def dense_packets_layout(num_channels: int, num_samples: int) -> ArrayLayout:
