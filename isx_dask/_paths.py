@@ -1,8 +1,9 @@
 """Checks of an output path before anything is written: one home for their wording.
 
-:func:`isx_dask.target.check_output_path` (``.isxd`` files), the NWB export
-and the Zarr export all refuse a missing parent directory, a directory where a
-file is expected, and an existing file without ``overwrite``.
+The NWB export and the Zarr export refuse, with these, a missing parent
+directory, a directory where a file is expected, and an existing file without
+``overwrite`` (:func:`isx_dask.target.check_output_path` applies the same rules
+to ``.isxd`` files).
 """
 
 from __future__ import annotations
