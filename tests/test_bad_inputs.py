@@ -21,10 +21,10 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 449 inputs tried; 414 refused before
+Summary (kept in step by ``test_catalogue_counts``): 449 inputs tried; 413 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
-leftovers; 7 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
+leftovers; 8 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
 """
 
 from __future__ import annotations
@@ -281,14 +281,14 @@ case("write_movie/frames_object", lambda d, s: xd.write_movie(M16.astype(object)
 case("write_movie/frames_int64_no_dtype", lambda d, s: xd.write_movie(M16.astype(np.int64), out(d), timing=T, spacing=S), (TypeError, ValueError), r"frames .*int64.*dtype")
 case("write_movie/frames_2d", lambda d, s: xd.write_movie(M16[0], out(d), timing=T, spacing=S), ValueError, r"frames must have 3 dimensions")
 case("write_movie/frames_4d", lambda d, s: xd.write_movie(M16[None], out(d), timing=T, spacing=S), ValueError, r"frames must have 3 dimensions")
-case("write_movie/frames_list_ragged", lambda d, s: xd.write_movie([[[1, 2]], [[1]]], out(d)), (ValueError, TypeError), r"frames|inhomogeneous")
+case("write_movie/frames_list_ragged", lambda d, s: xd.write_movie([[[1, 2]], [[1]]], out(d)), ValueError, r"frames must be a rectangular array \(num_samples, rows, cols\) of numbers")
 case("write_movie/zero_frames", lambda d, s: xd.write_movie(M16[:0], out(d)), ValueError, r"frames .*(0 frames|empty|at least one)")
 case("write_movie/zero_row_frames", lambda d, s: xd.write_movie(M16[:, :0], out(d)), ValueError, r"frames .*(0|empty|at least one)")
 case("write_movie/zero_col_frames", lambda d, s: xd.write_movie(M16[:, :, :0], out(d)), ValueError, r"frames .*(0|empty|at least one)")
 case("write_movie/zero_frames/dask", lambda d, s: xd.write_movie(da.zeros((0, ROWS, COLS), dtype=np.uint16), out(d)), ValueError, r"frames .*(0 frames|empty|at least one)")
 case("write_movie/unknown_chunks", lambda d, s: xd.write_movie(lazy(M16)[lazy(M16)[:, 0, 0] > 0], out(d)), ValueError, r"frames has unknown \(NaN\) chunk sizes")
 case("write_movie/timing_num_samples", lambda d, s: xd.write_movie(M16, out(d), timing=Timing(num_samples=5), spacing=S), ValueError, r"timing.num_samples is 5")
-case("write_movie/spacing_num_pixels", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=Spacing(num_pixels=(5, 4))), ValueError, r"spacing.num_pixels is \(5, 4\)")
+case("write_movie/spacing_num_pixels", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=Spacing(num_pixels=(5, 4))), ValueError, r"frames has \(4, 5\) \(rows, cols\) pixels per frame but spacing.num_pixels is \(5, 4\); they must be equal")
 case("write_movie/timing_dict", lambda d, s: xd.write_movie(M16, out(d), timing={"num_samples": 3}, spacing=S), TypeError, r"timing must be an isx_dask.Timing")
 case("write_movie/timing_official_like", lambda d, s: xd.write_movie(M16, out(d), timing=(3, 0.05), spacing=S), TypeError, r"timing must be an isx_dask.Timing")
 case("write_movie/spacing_tuple", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=(4, 5)), TypeError, r"spacing must be an isx_dask.Spacing")
@@ -318,8 +318,8 @@ case("write_movie/extra_properties_int_key", lambda d, s: xd.write_movie(M16, ou
 case("write_cell_set/extra_properties_nested_none_key", lambda d, s: wcs(d, extra_properties={"a": [{None: 1}]}), ValueError, r"extra_properties\['a'\]\[0\] has the key None")
 case("write_gpio_set/extra_properties_bool_key", lambda d, s: xd.write_gpio_set(GPIO, out(d), timing=T, channel_names=["a"], extra_properties={True: 1}), ValueError, r"extra_properties has the key True")
 case("EventSet.write/extra_properties_float_key", lambda d, s: xd.EventSet.write(out(d), T, ["a"], extra_properties={0.5: 1}), ValueError, r"extra_properties has the key 0.5")
-case("write_movie/metadata_from_missing", lambda d, s: xd.write_movie(M16, out(d), metadata_from=d / "missing.isxd"), FileNotFoundError, r"missing.isxd")
-case("write_movie/metadata_from_text", lambda d, s: xd.write_movie(M16, out(d), metadata_from=s), xd.IsxdFormatError, r"notes.isxd", prepare=make_text)
+case("write_movie/metadata_from_missing", lambda d, s: xd.write_movie(M16, out(d), metadata_from=d / "missing.isxd"), FileNotFoundError, r"metadata_from .*missing.isxd.* does not exist")
+case("write_movie/metadata_from_text", lambda d, s: xd.write_movie(M16, out(d), metadata_from=s), xd.IsxdFormatError, r"metadata_from .*notes.isxd.* is not a readable .isxd file", prepare=make_text)
 case("write_movie/metadata_from_wrong_shape", lambda d, s: xd.write_movie(M16[:, :2], out(d), metadata_from=s), ValueError, r"spacing.num_pixels", prepare=make_movie)
 case("write_movie/misspelled_timming", lambda d, s: xd.write_movie(M16, out(d), timming=T), TypeError, r"timming")
 case("write_movie/misplaced_period", lambda d, s: xd.write_movie(M16, out(d), period=0.05), TypeError, r"period")
@@ -683,7 +683,8 @@ case("zarr_to_isxd/missing_source", lambda d, s: xd.zarr_to_isxd(d / "missing.za
 case("zarr_to_isxd/target_is_source", lambda d, s: xd.zarr_to_isxd(s, s), ValueError, r"(source|path)", prepare=make_zarr(M16, "same.isxd"))
 case("zarr_to_isxd/target_inside_source", lambda d, s: xd.zarr_to_isxd(s, s / "out.isxd"), ValueError, r"(source|path)", prepare=make_zarr(M16))
 case("zarr_to_isxd/period_and_timing", lambda d, s: xd.zarr_to_isxd(s, out(d), timing=T, period=0.05), ValueError, r"period.*timing|timing.*period", prepare=make_zarr(M16))
-case("zarr_to_isxd/period_1e-30", lambda d, s: xd.zarr_to_isxd(s, out(d), period=1e-30), ValueError, r"period", prepare=make_zarr(M16))
+case("zarr_to_isxd/period_1e-30", lambda d, s: xd.zarr_to_isxd(s, out(d), period=1e-30), ValueError, r"period.*(fit|2\*\*63)", prepare=make_zarr(M16),
+     xfail="the message says period must be > 0 (1e-30 is), not that it does not fit a 64-bit rational (isx_dask/convert.py period parsing)")
 case("zarr_to_isxd/period_nan", lambda d, s: xd.zarr_to_isxd(s, out(d), period=float("nan")), ValueError, r"period must be .*got nan", prepare=make_zarr(M16))
 case("zarr_to_isxd/period_str", lambda d, s: xd.zarr_to_isxd(s, out(d), period="fast"), ValueError, r"period", prepare=make_zarr(M16))
 case("zarr_to_isxd/pixel_size_inf", lambda d, s: xd.zarr_to_isxd(s, out(d), pixel_size=float("inf")), ValueError, r"pixel_size must be .*got inf", prepare=make_zarr(M16))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -60,7 +61,11 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
 
     if not isinstance(data, da.Array):
         if not hasattr(data, "shape") or not hasattr(data, "dtype"):
-            data = np.asarray(data)
+            try:
+                data = np.asarray(data)
+            except ValueError as err:  # ragged nested lists
+                msg = f"{name} must be a rectangular array {axes} of numbers: {err}"
+                raise ValueError(msg) from None
         if np.dtype(data.dtype).kind == "O":
             msg = f"{name} has dtype object, which .isxd files cannot store; expected an array of real numbers"
             raise TypeError(msg)
@@ -392,7 +397,10 @@ def check_spacing(spacing: Spacing | None, frame_shape: tuple[int, int], name: s
         return Spacing(num_pixels=frame_shape)
     require_spacing(spacing)
     if spacing.num_pixels != tuple(frame_shape):
-        msg = f"{name} frames are {tuple(frame_shape)} (rows, cols) but spacing.num_pixels is {spacing.num_pixels}"
+        msg = (
+            f"{name} has {tuple(frame_shape)} (rows, cols) pixels per frame but spacing.num_pixels is "
+            f"{spacing.num_pixels}; they must be equal"
+        )
         raise ValueError(msg)
     return spacing
 
@@ -433,9 +441,17 @@ def inherit_metadata(
     are checked to be strict JSON either way.
     """
     if metadata_from is not None:
+        from ..layout import IsxdFormatError
         from ..readers import open_isxd
 
-        source = open_isxd(metadata_from)
+        try:
+            source = open_isxd(metadata_from)
+        except FileNotFoundError as err:
+            msg = f"metadata_from {os.fspath(metadata_from)!r} does not exist; expected an .isxd file to take metadata from"
+            raise FileNotFoundError(errno.ENOENT, msg, os.fspath(metadata_from)) from err
+        except IsxdFormatError as err:
+            msg = f"metadata_from {os.fspath(metadata_from)!r} is not a readable .isxd file: {err}"
+            raise IsxdFormatError(msg) from err
         timing = source.timing if timing is None else timing
         spacing = source.spacing if spacing is None else spacing
         extra_properties = source.extra_properties if extra_properties is None else extra_properties
