@@ -115,6 +115,16 @@ def test_an_exception_in_one_chunk_commits_nothing(tmp_path: Path, writer: str, 
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("writer", ["write_cell_set/traces", "write_vessel_set"])
+def test_an_exception_in_a_worker_process_commits_nothing(tmp_path: Path, writer: str) -> None:
+    out = tmp_path / "out.isxd"
+    out.write_bytes(PRECIOUS)
+    before = directory_state(tmp_path)
+    with dask.config.set(scheduler="processes", num_workers=2), pytest.raises(RuntimeError, match="injected chunk failure"):
+        BULK[writer](out, True)
+    assert directory_state(tmp_path) == before and leftovers(tmp_path) == []
+
+
 def test_a_zarr_source_with_a_corrupt_chunk_commits_nothing(tmp_path: Path) -> None:
     zarr = pytest.importorskip("zarr")
     src = tmp_path / "src.zarr"
