@@ -2,7 +2,9 @@
 
 One job: turn what a user passes as ``compressor`` (a name, a numcodecs codec,
 a ``zarr.codecs`` codec, ``False`` or None) into the ``compressors`` list that
-``zarr.create_array`` takes for Zarr v2 or v3.
+:func:`isx_dask._zarr.create_array` takes for Zarr v2 or v3. Zarr format 2
+codecs are numcodecs codecs (under zarr-python 2 and 3); format 3 codecs are
+``zarr.codecs`` ones, which exist only in zarr-python 3.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from typing import Any, cast
 
 import numpy as np
 
-__all__ = ["COMPRESSOR_NAMES", "DEFAULT_CLEVEL", "make_compressor", "zarr_compressors"]
+from ._zarr import check_zarr_format, resolve_zarr_format
+
+__all__ = ["COMPRESSOR_NAMES", "DEFAULT_CLEVEL", "check_zarr_format", "make_compressor", "zarr_compressors"]
 
 #: Names accepted by :func:`make_compressor` (Blosc codecs, or none).
 COMPRESSOR_NAMES = ("zstd", "lz4", "none")
@@ -23,16 +27,8 @@ DEFAULT_CLEVEL = 5
 _SHUFFLE_NAMES = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle", -1: "shuffle"}
 
 
-def check_zarr_format(zarr_format: Any) -> int:
-    """``zarr_format`` as an int if it is 2 or 3, else ``ValueError`` naming it."""
-    if isinstance(zarr_format, bool) or zarr_format not in (2, 3):
-        msg = f"zarr_format must be 2 or 3, got {zarr_format!r}"
-        raise ValueError(msg)
-    return int(zarr_format)
-
-
 def make_compressor(
-    name: str | None = "zstd", clevel: int = DEFAULT_CLEVEL, *, dtype: Any = np.uint16, zarr_format: int = 3
+    name: str | None = "zstd", clevel: int = DEFAULT_CLEVEL, *, dtype: Any = np.uint16, zarr_format: int | None = None
 ) -> Any:
     """A Blosc compressor for frames, as Zarr ``zarr_format`` takes it.
 
@@ -44,8 +40,10 @@ def make_compressor(
         Compression level, 0 to 9.
     dtype : numpy dtype, default numpy.uint16
         Pixel type: bit shuffle for 1- and 2-byte integers, byte shuffle otherwise.
-    zarr_format : {2, 3}, default 3
-        Zarr format the codec is for.
+    zarr_format : {2, 3}, optional
+        Zarr format the codec is for. Defaults to the format
+        :func:`isx_dask.isxd_to_zarr` writes by default: 3 under zarr-python 3,
+        2 under zarr-python 2 (Python 3.10), which has no format 3 codecs.
 
     Returns
     -------
@@ -54,14 +52,15 @@ def make_compressor(
     Raises
     ------
     ValueError
-        An unknown ``name``, ``clevel`` outside 0..9 or ``zarr_format`` not 2 or 3.
+        An unknown ``name``, ``clevel`` outside 0..9, ``zarr_format`` not 2 or
+        3, or 3 under zarr-python 2.
 
     Examples
     --------
     >>> make_compressor("lz4", 3, zarr_format=2)
     Blosc(cname='lz4', clevel=3, shuffle=BITSHUFFLE, blocksize=0)
     """
-    zarr_format = check_zarr_format(zarr_format)
+    zarr_format = resolve_zarr_format(zarr_format)
     if name is None or name == "none":
         return None
     if name not in COMPRESSOR_NAMES:
@@ -119,7 +118,8 @@ def zarr_compressors(compressor: Any, clevel: int | None, dtype: np.dtype[Any], 
     ValueError
         An unknown name or a ``clevel`` outside 0..9, or ``clevel`` given with a codec object.
     TypeError
-        A numcodecs codec with no Zarr v3 equivalent.
+        A numcodecs codec with no Zarr v3 equivalent, or for Zarr format 2 a
+        compressor that is not a numcodecs codec.
     """
     if compressor is None or isinstance(compressor, str):
         level = DEFAULT_CLEVEL if clevel is None else clevel
@@ -134,4 +134,8 @@ def zarr_compressors(compressor: Any, clevel: int | None, dtype: np.dtype[Any], 
 
     if zarr_format == 3 and isinstance(compressor, Codec):
         return [_v3_from_numcodecs(compressor, dtype)]
+    if zarr_format == 2 and not isinstance(compressor, Codec):
+        msg = (f"compressor for zarr_format=2 must be a name ({', '.join(COMPRESSOR_NAMES)}), False or a numcodecs "
+               f"codec such as numcodecs.Blosc(); got {compressor!r}")
+        raise TypeError(msg)
     return [compressor]

@@ -25,6 +25,10 @@ footer's ``CellNames`` / ``CellStatuses``. Movie groups also carry OME-Zarr
 ``multiscales`` metadata (NGFF 0.4 for Zarr v2, 0.5 for Zarr v3) so that
 OME-Zarr viewers open them.
 
+Both zarr-python 2.18 (the one pip installs on Python 3.10: Zarr format 2
+only) and zarr-python 3 (formats 2 and 3) are supported; the differences
+between them live in :mod:`isx_dask._zarr`.
+
 :func:`zarr_to_isxd` reads that convention, and also OME-Zarr (NGFF 0.4 and
 0.5) images: the level-0 dataset, with the pixel size and the period taken
 from its ``scale`` transformation and the top-left corner from its
@@ -40,13 +44,23 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal, Mapping, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Mapping, overload
 
 import numpy as np
 
-from ._codecs import check_zarr_format, make_compressor, zarr_compressors
+from ._codecs import make_compressor, zarr_compressors
 from ._ome import EXPLICIT_HINT, check_rational64, find_multiscales, ome_attrs, read_ome_image
 from ._paths import check_parent, refuse_existing
+from ._zarr import (
+    create_array,
+    is_zarr_group,
+    is_zarr_node,
+    local_root,
+    node_attrs,
+    open_group_for_write,
+    open_node,
+    resolve_zarr_format,
+)
 from .layout import DataSetType
 from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing
@@ -76,7 +90,7 @@ if TYPE_CHECKING:
         chunks: Any
         compressor: Any
         clevel: int | None
-        zarr_format: int
+        zarr_format: int | None
 
 __all__ = ["ATTRS_KEY", "check_source_target", "isxd_to_zarr", "make_compressor", "zarr_to_isxd"]
 
@@ -107,11 +121,8 @@ def _local_location(location: Any) -> str | None:
         elif "://" in text:
             return None
         return os.path.normcase(os.path.realpath(text))
-    store_path = getattr(location, "store_path", None)
-    root = getattr(getattr(store_path, "store", None), "root", None)
-    if root is None:
-        return None
-    return os.path.normcase(os.path.realpath(os.path.join(os.fspath(root), str(getattr(store_path, "path", "") or ""))))
+    root = local_root(location)
+    return None if root is None else os.path.normcase(os.path.realpath(root))
 
 
 def check_source_target(source: Any, target: Any, *, source_arg: str = "source", target_arg: str = "path") -> None:
@@ -188,9 +199,7 @@ class _ZarrSource:
 
 def _open_zarr(source: Any, storage_options: Mapping[str, Any] | None) -> Any:
     """A zarr Array or Group for ``source`` (object, path or URL), read-only."""
-    import zarr
-
-    if isinstance(source, (zarr.Array, zarr.Group)):
+    if is_zarr_node(source):
         return source
     if not isinstance(source, (str, os.PathLike)):
         msg = f"source must be a zarr.Array, a zarr.Group, a path or a URL, got {type(source).__name__}"
@@ -203,7 +212,7 @@ def _open_zarr(source: Any, storage_options: Mapping[str, Any] | None) -> Any:
         msg = f"source {text!r} does not exist"
         raise FileNotFoundError(msg)
     try:
-        return zarr.open(text, mode="r", storage_options=dict(storage_options) if storage_options else None)
+        return open_node(text, storage_options)
     except FileNotFoundError:
         msg = f"source {text!r} does not exist or holds no Zarr array or group"
         raise FileNotFoundError(msg) from None
@@ -216,7 +225,7 @@ def _open_zarr(source: Any, storage_options: Mapping[str, Any] | None) -> Any:
 
 
 def _attrs(node: Any) -> dict[str, Any]:
-    return dict(node.attrs.asdict()) if hasattr(node.attrs, "asdict") else dict(node.attrs)
+    return node_attrs(node)
 
 
 def _footer_attrs(attrs: Mapping[str, Any], name: str) -> dict[str, Any] | None:
@@ -277,11 +286,9 @@ def _group_source(group: Any, footer: dict[str, Any] | None, attrs: Mapping[str,
 
 def _read_source(node: Any, name: str) -> _ZarrSource:
     """What ``node`` holds, checked: a movie (or image) or a cell set."""
-    import zarr
-
     attrs = _attrs(node)
     footer = _footer_attrs(attrs, name)
-    if isinstance(node, zarr.Group):
+    if is_zarr_group(node):
         found = _group_source(node, footer, attrs, name)
     else:
         found = _movie_source(node, footer, name)
@@ -674,21 +681,18 @@ def _store_group(target: PathLike, local: str | None, attrs: dict[str, Any], arr
                  storage_options: Mapping[str, Any] | None) -> tuple[Delayed, str | None]:
     """Create the group (in a ``.partial`` sibling for a local target); the delayed store-then-move and that sibling."""
     import dask.array as da
-    import zarr
     from dask.delayed import delayed
 
     store_path = None if local is None else f"{local}.partial-{uuid.uuid4().hex[:8]}"
-    fmt = cast(Literal[2, 3], zarr_format)
-    group = zarr.open_group(store_path if store_path is not None else os.fspath(target), mode="w", zarr_format=fmt,
-                            storage_options=None if local is not None else dict(storage_options or {}) or None)
+    group = open_group_for_write(store_path if store_path is not None else os.fspath(target), zarr_format,
+                                 None if local is not None else storage_options)
     try:
         group.attrs.update(attrs)
         sources: list[Any] = []
         targets: list[Any] = []
         for key, (data, zchunks) in arrays.items():
-            names: Any = ("t", "y", "x") if key == "frames" and zarr_format == 3 else None
-            out = group.create_array(key, shape=data.shape, dtype=data.dtype, chunks=zchunks, compressors=compressors[key],
-                                     fill_value=0, dimension_names=names)
+            out = create_array(group, key, shape=data.shape, dtype=data.dtype, chunks=zchunks, compressors=compressors[key],
+                               dimension_names=("t", "y", "x") if key == "frames" else None)
             sources.append(data)
             targets.append(out)
         # Chunks of the Zarr arrays are the Dask chunks, so no two tasks share a chunk: no lock needed.
@@ -716,7 +720,7 @@ def isxd_to_zarr(
     chunks: Any = None,
     compressor: Any = None,
     clevel: int | None = None,
-    zarr_format: int = 3,
+    zarr_format: int | None = None,
     storage_options: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     compute: bool = True,
@@ -747,8 +751,14 @@ def isxd_to_zarr(
         uint16 frames.
     clevel : int, optional
         Compression level 0..9 for a compressor given by name (default 5).
-    zarr_format : {2, 3}, default 3
-        Zarr format to write.
+    zarr_format : {2, 3}, optional
+        Zarr format to write. Defaults to 3 under zarr-python 3 and to 2 under
+        zarr-python 2 (what pip installs on Python 3.10, where zarr-python 3
+        is not available): format 2 is the newest that version writes, and
+        both formats keep the same arrays and ``isxd`` attributes (format 2
+        gets NGFF 0.4 metadata instead of 0.5, and no dimension names), so
+        ``zarr_to_isxd`` gives back the same file from either. Passing
+        ``zarr_format=3`` under zarr-python 2 is refused, not downgraded.
     storage_options : dict, optional
         Passed to fsspec when ``target`` is a URL.
     overwrite : bool, default False
@@ -775,8 +785,12 @@ def isxd_to_zarr(
     NotImplementedError
         Types other than movie, image and cell set.
     ValueError
-        Bad ``chunks``, ``compressor``, ``clevel``, ``zarr_format`` or
-        scheduler; ``target`` that is, lies inside, or contains ``path``.
+        Bad ``chunks``, ``compressor``, ``clevel``, ``zarr_format`` (also
+        ``zarr_format=3`` when the installed zarr-python is 2.x, which needs
+        zarr>=3 and so Python>=3.11) or scheduler; ``target`` that is, lies
+        inside, or contains ``path``.
+    TypeError
+        A ``compressor`` codec that the Zarr format cannot take.
 
     See Also
     --------
@@ -788,7 +802,7 @@ def isxd_to_zarr(
     """
     from dask.base import compute as dask_compute
 
-    zarr_format = check_zarr_format(zarr_format)
+    zarr_format = resolve_zarr_format(zarr_format)
     compute_kwargs = check_compute_kwargs(compute_kwargs)
     check_source_target(path, target, source_arg="path", target_arg="target")
     attrs, arrays = _zarr_contents(path, chunks, zarr_format)
