@@ -763,3 +763,28 @@ def test_commit_movie_whose_rename_fails_keeps_the_template_for_a_retry(tmp_path
     assert len(xd.missing_movie_frames(p)) == 0  # the regions are still there ...
     xd.commit_movie(p)  # ... and the commit can be retried
     assert split_file(p)[0] == frames.tobytes() and leftovers(tmp_path) == []
+
+
+def test_isxd_to_nwb_whose_source_is_replaced_mid_export_keeps_the_old_nwb(tmp_path: Path) -> None:
+    pytest.importorskip("pynwb")
+    from dask.callbacks import Callback
+
+    frames = np.arange(40 * 8 * 9, dtype=np.uint16).reshape(40, 8, 9)
+    timing, spacing = Timing(num_samples=40), Spacing(num_pixels=(8, 9))
+    src, nwb = tmp_path / "m.isxd", tmp_path / "old.nwb"
+    xd.write_movie(frames, src, timing=timing, spacing=spacing)
+    nwb.write_bytes(PRECIOUS)
+    replaced: list[int] = []
+
+    def replace_source(key: Any, dsk: Any, state: Any) -> None:
+        if not replaced:
+            replaced.append(1)
+            xd.write_movie(frames + 1, tmp_path / "new.isxd", timing=timing, spacing=spacing)
+            os.replace(tmp_path / "new.isxd", src)
+
+    before = {name: data for name, data in directory_state(tmp_path).items() if name != "m.isxd"}
+    with Callback(pretask=replace_source), pytest.raises(OSError, match=r"m\.isxd.*replaced"):
+        xd.isxd_to_nwb(src, nwb, overwrite=True)
+    assert replaced
+    after = {name: data for name, data in directory_state(tmp_path).items() if name != "m.isxd"}
+    assert after == before and sorted(os.listdir(tmp_path)) == ["m.isxd", "old.nwb"]
