@@ -132,10 +132,12 @@ def create_array(group: Any, name: str, *, shape: tuple[int, ...], dtype: Any, c
     """A new array ``name`` in ``group``, zero-filled, compressed by ``compressors`` (at most one under format 2).
 
     ``dimension_names`` is kept only in Zarr format 3, which has a field for it.
+    No compressor is ``compressors=None`` for zarr-python 3 (which refuses an
+    empty list for format 2) and ``compressor=None`` for zarr-python 2.
     """
     if zarr_major() >= 3:
         v3 = getattr(group.metadata, "zarr_format", 3) == 3
-        return group.create_array(name, shape=shape, dtype=dtype, chunks=chunks, compressors=list(compressors),
+        return group.create_array(name, shape=shape, dtype=dtype, chunks=chunks, compressors=list(compressors) or None,
                                   fill_value=0, dimension_names=list(dimension_names) if v3 and dimension_names else None)
     if len(compressors) > 1:
         msg = f"Zarr format 2 takes one compressor, got {len(compressors)}: {list(compressors)!r}"

@@ -1,4 +1,10 @@
-"""Zarr <-> .isxd: plain Zarr, OME-Zarr and round trips, read back with the official isx package."""
+"""Zarr <-> .isxd: plain Zarr, OME-Zarr and round trips, read back with the official isx package.
+
+Runs under zarr-python 3 (Zarr formats 2 and 3) and zarr-python 2.18 (what pip installs on
+Python 3.10: format 2 only). Source stores are made with the installed zarr's own API
+(:func:`new_array`, :func:`new_group`, :func:`add_array`), never with the code under test;
+tests that need Zarr format 3 are skipped under zarr-python 2 with the reason shown.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,49 @@ import zarr
 from conftest import GOLDEN_DIR, split_file
 
 import isx_dask as xd
+import isx_dask._zarr as zcompat
 from isx_dask.convert import make_compressor
+
+#: The installed zarr-python writes Zarr format 3 (zarr-python >= 3, Python >= 3.11).
+ZARR3 = int(zarr.__version__.split(".")[0]) >= 3
+#: Newest Zarr format and OME-NGFF version the installed zarr-python writes.
+NEWEST_FORMAT = 3 if ZARR3 else 2
+NEWEST_OME = "0.5" if ZARR3 else "0.4"
+needs_zarr3 = pytest.mark.skipif(
+    not ZARR3, reason=f"Zarr format 3 needs zarr-python >= 3 (Python >= 3.11); installed zarr is {zarr.__version__}")
+#: Zarr formats to test: 3 is skipped, visibly, under zarr-python 2.
+FORMATS = [2, pytest.param(3, marks=needs_zarr3)]
+
+
+def new_array(path: str, data: np.ndarray, *, chunks: tuple[int, ...] | None = None, zarr_format: int | None = None):
+    """A Zarr array holding ``data``, made with the installed zarr's own API (format: the newest it writes)."""
+    fmt = zarr_format or NEWEST_FORMAT
+    if ZARR3:
+        return zarr.create_array(path, data=data, chunks=chunks or "auto", zarr_format=fmt)
+    assert fmt == 2, "zarr-python 2 writes Zarr format 2 only"
+    return zarr.array(data, store=path, chunks=chunks or True)
+
+
+def new_group(path: str, zarr_format: int | None = None) -> zarr.Group:
+    """A new Zarr group, made with the installed zarr's own API."""
+    fmt = zarr_format or NEWEST_FORMAT
+    if ZARR3:
+        return zarr.open_group(path, mode="w", zarr_format=fmt)
+    assert fmt == 2, "zarr-python 2 writes Zarr format 2 only"
+    return zarr.open_group(path, mode="w")
+
+
+def add_array(group: zarr.Group, name: str, data: np.ndarray, chunks: tuple[int, ...] | None = None):
+    """An array ``name`` holding ``data`` in ``group``."""
+    if ZARR3:
+        return group.create_array(name, data=data, chunks=chunks or "auto")
+    return group.array(name, data, chunks=chunks or True)
+
+
+def frames_meta(store: Path) -> dict:
+    """The JSON metadata of the ``frames`` array: ``zarr.json`` (format 3) or ``.zarray`` (format 2)."""
+    v3 = store / "frames" / "zarr.json"
+    return json.loads((v3 if v3.exists() else store / "frames" / ".zarray").read_text())
 
 
 def official_frames(isx, path: Path) -> tuple[np.ndarray, object]:
@@ -26,9 +74,8 @@ def official_frames(isx, path: Path) -> tuple[np.ndarray, object]:
 def ome_group(path: Path, data: np.ndarray, axes: list[dict], scale: list[float], *, version: str,
               translation: list[float] | None = None) -> zarr.Group:
     """An OME-Zarr image made by hand, as the NGFF 0.4 (Zarr v2) or 0.5 (Zarr v3) specification writes it."""
-    fmt = 2 if version == "0.4" else 3
-    group = zarr.open_group(str(path), mode="w", zarr_format=fmt)
-    group.create_array("0", data=data, chunks=(2, *data.shape[1:]))
+    group = new_group(str(path), 2 if version == "0.4" else 3)
+    add_array(group, "0", data, chunks=(2, *data.shape[1:]))
     transforms = [{"type": "scale", "scale": scale}]
     if translation is not None:
         transforms.append({"type": "translation", "translation": translation})
@@ -51,12 +98,12 @@ AXES_TYX = [
 # -- Zarr -> isxd --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("zarr_format", FORMATS)
 @pytest.mark.parametrize("dtype", [np.uint16, np.float32])
 def test_plain_zarr_array_to_isxd(isx, tmp_path, zarr_format, dtype):
     data = np.random.default_rng(1).integers(0, 4000, (7, 5, 6)).astype(dtype)
     source = tmp_path / "plain.zarr"
-    zarr.create_array(str(source), data=data, chunks=(3, 5, 6), zarr_format=zarr_format)
+    new_array(str(source), data, chunks=(3, 5, 6), zarr_format=zarr_format)
     out = tmp_path / "plain.isxd"
     with pytest.warns(UserWarning, match="default"):  # nothing gives timing or spacing: the writer says so
         xd.zarr_to_isxd(str(source), out)
@@ -67,7 +114,7 @@ def test_plain_zarr_array_to_isxd(isx, tmp_path, zarr_format, dtype):
     assert tuple(movie.spacing.num_pixels) == (5, 6)
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", ["0.4", pytest.param("0.5", marks=needs_zarr3)])
 def test_ome_zarr_to_isxd_takes_scale_units_and_translation(isx, tmp_path, version):
     data = np.arange(6 * 4 * 5, dtype=np.uint16).reshape(6, 4, 5)
     ome_group(tmp_path / "img.ome.zarr", data, AXES_TYX, [50.0, 2500.0, 1500.0], version=version,
@@ -100,7 +147,7 @@ def test_ome_zarr_singleton_channel_and_z_are_squeezed(isx, tmp_path):
 
 def test_explicit_timing_and_spacing_override_attributes(isx, tmp_path):
     data = np.ones((6, 4, 5), np.uint16)
-    ome_group(tmp_path / "o.zarr", data, AXES_TYX, [50.0, 2500.0, 1500.0], version="0.5")
+    ome_group(tmp_path / "o.zarr", data, AXES_TYX, [50.0, 2500.0, 1500.0], version=NEWEST_OME)
     timing = xd.Timing(num_samples=6, period=xd.Duration(1, 30), dropped=[2])
     spacing = xd.Spacing(num_pixels=(4, 5), pixel_size=(Fraction(7, 2), Fraction(7, 2)))
     out = tmp_path / "o.isxd"
@@ -115,7 +162,7 @@ def test_explicit_timing_and_spacing_override_attributes(isx, tmp_path):
 
 def test_zarr_object_and_fsspec_url(isx, tmp_path):
     data = np.random.default_rng(2).integers(0, 9, (3, 4, 4)).astype(np.uint8)
-    array = zarr.create_array("memory://conv-test.zarr", data=data, zarr_format=3)
+    array = new_array("memory://conv-test.zarr", data)
     xd.zarr_to_isxd(array, tmp_path / "obj.isxd")
     xd.zarr_to_isxd("memory://conv-test.zarr", tmp_path / "url.isxd", storage_options={})
     # uint8 movies read with the lazy reader (the official Python API reads them too)
@@ -126,7 +173,7 @@ def test_zarr_object_and_fsspec_url(isx, tmp_path):
 
 def test_dtype_argument_converts_unsupported_dtypes(isx, tmp_path):
     data = np.arange(2 * 3 * 4, dtype=np.int32).reshape(2, 3, 4)
-    zarr.create_array(str(tmp_path / "i32.zarr"), data=data)
+    new_array(str(tmp_path / "i32.zarr"), data)
     xd.zarr_to_isxd(str(tmp_path / "i32.zarr"), tmp_path / "i32.isxd", dtype=np.float32, spacing=xd.Spacing(num_pixels=(3, 4)),
                     timing=xd.Timing(num_samples=2))
     np.testing.assert_array_equal(official_frames(isx, tmp_path / "i32.isxd")[0], data.astype(np.float32))
@@ -134,7 +181,7 @@ def test_dtype_argument_converts_unsupported_dtypes(isx, tmp_path):
 
 def test_dtype_changes_no_value_unless_casting_unsafe(isx, tmp_path):
     data = np.array([0, 1, 65535, 70000, 5, 6], dtype=np.int32).reshape(2, 1, 3)
-    zarr.create_array(str(tmp_path / "big.zarr"), data=data, chunks=(1, 1, 3))
+    new_array(str(tmp_path / "big.zarr"), data, chunks=(1, 1, 3))
     meta = {"timing": xd.Timing(num_samples=2), "spacing": xd.Spacing(num_pixels=(1, 3))}
     with pytest.raises((ValueError, TypeError), match="casting"):
         xd.zarr_to_isxd(str(tmp_path / "big.zarr"), tmp_path / "x.isxd", dtype=np.uint16, **meta)
@@ -143,16 +190,23 @@ def test_dtype_changes_no_value_unless_casting_unsafe(isx, tmp_path):
     wrapped = np.array([0, 1, 65535, 70000 - 65536, 5, 6], dtype=np.uint16).reshape(2, 1, 3)  # the explicit opt-in
     np.testing.assert_array_equal(official_frames(isx, tmp_path / "x.isxd")[0], wrapped)
     small = np.array([0, 1, 2, 3, 65535, 9], dtype=np.int64).reshape(2, 1, 3)  # every value fits: no opt-in needed
-    zarr.create_array(str(tmp_path / "small.zarr"), data=small)
+    new_array(str(tmp_path / "small.zarr"), small)
     xd.zarr_to_isxd(str(tmp_path / "small.zarr"), tmp_path / "s.isxd", dtype=np.uint16, **meta)
     np.testing.assert_array_equal(official_frames(isx, tmp_path / "s.isxd")[0], small.astype(np.uint16))
 
 
 @pytest.mark.parametrize("dtype", ["<U3", "O"])
 def test_string_and_object_arrays_are_refused_before_any_file(tmp_path, dtype):
-    group = zarr.open_group(str(tmp_path / "s.zarr"), mode="w", zarr_format=2)
-    group.create_array("frames", shape=(2, 3, 4), dtype=np.dtype("<U3") if dtype == "<U3" else str,
-                       fill_value="" if dtype == "O" else None)
+    group = new_group(str(tmp_path / "s.zarr"), 2)
+    if ZARR3:
+        group.create_array("frames", shape=(2, 3, 4), dtype=np.dtype("<U3") if dtype == "<U3" else str,
+                           fill_value="" if dtype == "O" else None)
+    elif dtype == "<U3":
+        group.create_dataset("frames", shape=(2, 3, 4), dtype="<U3")
+    else:
+        from numcodecs import VLenUTF8
+
+        group.create_dataset("frames", shape=(2, 3, 4), dtype=object, object_codec=VLenUTF8())
     with pytest.raises(TypeError, match="'frames' has dtype"):
         xd.zarr_to_isxd(str(tmp_path / "s.zarr"), tmp_path / "x.isxd", dtype=np.float32)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
@@ -200,7 +254,7 @@ def test_bad_zarr_to_isxd_options_name_the_argument(tmp_path, kwargs, exc, match
 def test_ome_scale_beyond_the_footer_is_refused(tmp_path, axis, scale, match):
     values = [50.0, 2500.0, 1500.0]
     values[axis] = scale
-    ome_group(tmp_path / "o.zarr", np.zeros((2, 3, 4), np.uint16), AXES_TYX, values, version="0.5")
+    ome_group(tmp_path / "o.zarr", np.zeros((2, 3, 4), np.uint16), AXES_TYX, values, version=NEWEST_OME)
     with pytest.raises(ValueError, match=match):
         xd.zarr_to_isxd(str(tmp_path / "o.zarr"), tmp_path / "x.isxd")
     assert not (tmp_path / "x.isxd").exists()
@@ -208,7 +262,7 @@ def test_ome_scale_beyond_the_footer_is_refused(tmp_path, axis, scale, match):
 
 def test_a_target_that_is_inside_or_holds_the_source_is_refused(tmp_path, golden):
     source = golden("movie_u16.isxd")
-    zarr.create_array(str(tmp_path / "s.zarr"), data=np.ones((2, 3, 4), np.uint16))
+    new_array(str(tmp_path / "s.zarr"), np.ones((2, 3, 4), np.uint16))
     (tmp_path / "d.zarr").mkdir()
     inner = tmp_path / "d.zarr" / "m.isxd"
     inner.write_bytes(source.read_bytes())
@@ -241,7 +295,7 @@ def test_bogus_scheduler_is_refused_before_the_zarr_group_exists(tmp_path):
 
 def test_compute_false_returns_delayed(isx, tmp_path):
     data = np.full((4, 3, 3), 7, np.uint16)
-    zarr.create_array(str(tmp_path / "d.zarr"), data=data)
+    new_array(str(tmp_path / "d.zarr"), data)
     delayed = xd.zarr_to_isxd(str(tmp_path / "d.zarr"), tmp_path / "d.isxd", compute=False)
     assert not (tmp_path / "d.isxd").exists()
     dask.compute(delayed, scheduler="synchronous")
@@ -251,7 +305,7 @@ def test_compute_false_returns_delayed(isx, tmp_path):
 # -- isxd -> Zarr -> isxd ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("zarr_format", FORMATS)
 @pytest.mark.parametrize("name", ["movie_u16_dropped.isxd", "movie_f32.isxd", "image_u16.isxd"])
 def test_movie_round_trip_is_byte_identical(isx, tmp_path, name, zarr_format):
     source = GOLDEN_DIR / name
@@ -269,10 +323,13 @@ def test_movie_round_trip_is_byte_identical(isx, tmp_path, name, zarr_format):
     np.testing.assert_array_equal(official_frames(isx, tmp_path / "back.isxd")[0], official)
 
 
-def test_movie_zarr_is_valid_ome_zarr(tmp_path):
-    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_dropped.isxd", tmp_path / "m.zarr")
+@pytest.mark.parametrize("zarr_format", FORMATS)
+def test_movie_zarr_is_valid_ome_zarr(tmp_path, zarr_format):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_dropped.isxd", tmp_path / "m.zarr", zarr_format=zarr_format)
     attrs = zarr.open_group(str(tmp_path / "m.zarr"), mode="r").attrs.asdict()
-    ms = attrs["ome"]["multiscales"][0]
+    # NGFF 0.5 (Zarr format 3) nests multiscales under "ome"; NGFF 0.4 (format 2) keeps them at the top level
+    ms = attrs["ome"]["multiscales"][0] if zarr_format == 3 else attrs["multiscales"][0]
+    assert ms.get("version", attrs.get("ome", {}).get("version")) == ("0.5" if zarr_format == 3 else "0.4")
     assert [a["name"] for a in ms["axes"]] == ["t", "y", "x"]
     assert ms["datasets"][0]["path"] == "frames"
     # Without the isxd attributes, the OME metadata alone gives back the period and pixel size.
@@ -285,6 +342,7 @@ def test_movie_zarr_is_valid_ome_zarr(tmp_path):
     assert ours.spacing.pixel_size == golden.spacing.pixel_size
 
 
+@needs_zarr3
 def test_default_compressor_is_blosc_zstd_bitshuffle(tmp_path):
     xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "v3.zarr")
     meta = json.loads((tmp_path / "v3.zarr" / "frames" / "zarr.json").read_text())
@@ -335,7 +393,7 @@ def assert_nothing_written(directory: Path, before: set[str]) -> None:
 
 
 def test_wrong_rank_is_refused(tmp_path):
-    zarr.create_array(str(tmp_path / "r4.zarr"), data=np.zeros((2, 2, 3, 4), np.uint16))
+    new_array(str(tmp_path / "r4.zarr"), np.zeros((2, 2, 3, 4), np.uint16))
     before = {p.name for p in tmp_path.iterdir()}
     with pytest.raises(ValueError, match=r"4 dimensions.*num_samples, rows, cols"):
         xd.zarr_to_isxd(str(tmp_path / "r4.zarr"), tmp_path / "x.isxd")
@@ -343,7 +401,7 @@ def test_wrong_rank_is_refused(tmp_path):
 
 
 def test_unsupported_dtype_names_the_dtype_argument(tmp_path):
-    zarr.create_array(str(tmp_path / "f64.zarr"), data=np.zeros((2, 3, 4), np.float64))
+    new_array(str(tmp_path / "f64.zarr"), np.zeros((2, 3, 4), np.float64))
     with pytest.raises(TypeError, match="dtype="):
         xd.zarr_to_isxd(str(tmp_path / "f64.zarr"), tmp_path / "x.isxd")
     assert not (tmp_path / "x.isxd").exists()
@@ -357,7 +415,7 @@ def test_ome_axes_that_cannot_map_name_the_axes(tmp_path):
     with pytest.raises(ValueError, match=r"axes \(t, c, y, x\).*'c' has 2.*timing="):
         xd.zarr_to_isxd(str(tmp_path / "c2.zarr"), tmp_path / "x.isxd")
     axes_zyx = [{"name": "z", "type": "space"}, {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]
-    ome_group(tmp_path / "zyx.zarr", data[:, 0], axes_zyx, [1.0, 1.0, 1.0], version="0.5")
+    ome_group(tmp_path / "zyx.zarr", data[:, 0], axes_zyx, [1.0, 1.0, 1.0], version=NEWEST_OME)
     with pytest.raises(ValueError, match=r"axes \(z, y, x\)"):
         xd.zarr_to_isxd(str(tmp_path / "zyx.zarr"), tmp_path / "x.isxd")
     assert not (tmp_path / "x.isxd").exists()
@@ -389,7 +447,7 @@ def test_contradictory_attributes_name_the_attribute(tmp_path):
 
 
 def test_existing_isxd_target_is_refused_before_writing(tmp_path):
-    zarr.create_array(str(tmp_path / "s.zarr"), data=np.zeros((2, 3, 4), np.uint16))
+    new_array(str(tmp_path / "s.zarr"), np.zeros((2, 3, 4), np.uint16))
     (tmp_path / "x.isxd").write_bytes(b"keep")
     with pytest.raises(FileExistsError, match="overwrite"):
         xd.zarr_to_isxd(str(tmp_path / "s.zarr"), tmp_path / "x.isxd")
@@ -428,13 +486,11 @@ def test_unsupported_type_is_not_implemented(tmp_path):
     assert not (tmp_path / "e.zarr").exists()
 
 
-def test_ome_zarr_yx_image_becomes_an_image(isx, tmp_path):
+@pytest.mark.parametrize("version", ["0.4", pytest.param("0.5", marks=needs_zarr3)])
+def test_ome_zarr_yx_image_becomes_an_image(isx, tmp_path, version):
     data = np.arange(4 * 5, dtype=np.uint16).reshape(4, 5)
-    group = zarr.open_group(str(tmp_path / "yx.zarr"), mode="w", zarr_format=3)
-    group.create_array("0", data=data)
     axes = [{"name": "y", "type": "space", "unit": "micrometer"}, {"name": "x", "type": "space", "unit": "micrometer"}]
-    group.attrs["ome"] = {"version": "0.5", "multiscales": [
-        {"axes": axes, "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [2.0, 2.0]}]}]}]}
+    ome_group(tmp_path / "yx.zarr", data, axes, [2.0, 2.0], version=version)
     xd.zarr_to_isxd(str(tmp_path / "yx.zarr"), tmp_path / "yx.isxd")
     image = isx.Image.read(str(tmp_path / "yx.isxd"))
     np.testing.assert_array_equal(image.get_data(), data)
@@ -472,6 +528,7 @@ def test_failed_conversion_leaves_existing_target_and_no_partial(tmp_path, monke
     np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], before)
 
 
+@needs_zarr3
 def test_numcodecs_compressors_work_for_zarr_v3(tmp_path):
     from numcodecs import Blosc, Zstd
 
@@ -503,3 +560,59 @@ def test_failed_move_into_place_puts_the_old_target_back(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.zarr"]
     np.testing.assert_array_equal(zarr.open_group(str(target), mode="r")["frames"][...], before)
+
+
+# -- zarr-python 2 (Python 3.10) and 3 ------------------------------------------------------------
+
+
+def test_default_format_is_the_newest_the_installed_zarr_writes(isx, tmp_path):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16_dropped.isxd", tmp_path / "m.zarr")
+    if ZARR3:
+        assert json.loads((tmp_path / "m.zarr" / "zarr.json").read_text())["zarr_format"] == 3
+    else:
+        assert json.loads((tmp_path / "m.zarr" / ".zgroup").read_text())["zarr_format"] == 2
+        assert not (tmp_path / "m.zarr" / "zarr.json").exists()
+    official, _ = official_frames(isx, GOLDEN_DIR / "movie_u16_dropped.isxd")
+    np.testing.assert_array_equal(zarr.open_group(str(tmp_path / "m.zarr"), mode="r")["frames"][...], official)
+
+
+def test_format_2_default_compressor_is_blosc_zstd_bitshuffle(tmp_path):
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "v2.zarr", zarr_format=2)
+    meta = frames_meta(tmp_path / "v2.zarr")
+    assert meta["zarr_format"] == 2
+    # numcodecs Blosc: shuffle 2 is BITSHUFFLE
+    assert (meta["compressor"]["id"], meta["compressor"]["cname"], meta["compressor"]["shuffle"]) == ("blosc", "zstd", 2)
+    assert meta["fill_value"] == 0 and meta["dtype"] == "<u2"
+    xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "none.zarr", zarr_format=2, compressor="none")
+    assert frames_meta(tmp_path / "none.zarr")["compressor"] is None
+
+
+def test_zarr_format_3_under_zarr_python_2_is_refused_before_writing(tmp_path, monkeypatch):
+    if ZARR3:  # pretend to be zarr-python 2, as pip installs it on Python 3.10
+        monkeypatch.setattr(zcompat, "zarr_major", lambda: 2)
+    with pytest.raises(ValueError, match=r"zarr_format=3 needs zarr-python >= 3 .*Python >= 3\.11.*zarr_format=2"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "m.zarr", zarr_format=3)
+    with pytest.raises(ValueError, match="zarr_format=3 needs"):
+        make_compressor("zstd", zarr_format=3)
+    assert list(tmp_path.iterdir()) == []
+    from numcodecs import Blosc
+
+    assert isinstance(make_compressor("zstd"), Blosc)  # the default format is then 2, whose codecs are numcodecs'
+
+
+def test_format_2_compressor_must_be_a_numcodecs_codec(tmp_path):
+    with pytest.raises(TypeError, match="compressor for zarr_format=2 must be"):
+        xd.isxd_to_zarr(GOLDEN_DIR / "movie_u16.isxd", tmp_path / "m.zarr", zarr_format=2, compressor=42)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_zarr_object_of_a_local_store_is_known_as_the_source(tmp_path):
+    """The local directory of a zarr object is found under both zarr-python versions (the source/target check needs it)."""
+    array = new_array(str(tmp_path / "s.zarr"), np.ones((2, 3, 4), np.uint16))
+    with pytest.raises(ValueError, match="inside the source"):
+        xd.zarr_to_isxd(array, tmp_path / "s.zarr" / "x.isxd")
+    group = zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
+    add_array(group, "frames", np.ones((2, 3, 4), np.uint16))
+    with pytest.raises(ValueError, match="inside the source"):
+        xd.zarr_to_isxd(group["frames"], tmp_path / "g.zarr" / "frames" / "x.isxd")
+    assert not (tmp_path / "s.zarr" / "x.isxd").exists()
