@@ -35,6 +35,7 @@ import json
 import os
 import sys
 import threading
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -184,8 +185,10 @@ def make_zarr(values: np.ndarray, name: str = "src.zarr"):
         import zarr
 
         p = d / name
-        z = zarr.open_array(str(p), mode="w", shape=values.shape, dtype=values.dtype, chunks=(1,) + values.shape[1:] if values.ndim else ())
-        z[...] = values
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zarr warns that fixed-length str arrays have no v3 specification
+            z = zarr.open_array(str(p), mode="w", shape=values.shape, dtype=values.dtype, chunks=(1,) + values.shape[1:] if values.ndim else ())
+            z[...] = values
         return p
 
     return prepare
