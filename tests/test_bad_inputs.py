@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 449 inputs tried; 413 refused before
+Summary (kept in step by ``test_catalogue_counts``): 451 inputs tried; 415 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 8 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
@@ -632,6 +632,20 @@ case("Movie.set_frame_data/index_out_of_range", lambda d, s: s.set_frame_data(3,
 case("Movie.set_frame_data/index_negative", lambda d, s: s.set_frame_data(-1, F8), (ValueError, IndexError), r"index .*-1", prepare=movie_writer(), cleanup=discard)
 case("Movie.set_frame_data/list", lambda d, s: s.set_frame_data(0, F8.tolist()), TypeError, r"frame.*numpy.ndarray", prepare=movie_writer(), cleanup=discard)
 case("Movie.set_frame_data/complex", lambda d, s: s.set_frame_data(0, F8.astype(np.complex64)), TypeError, r"frame.*complex", prepare=movie_writer(), cleanup=discard)
+def movie_with_frame_0(d: Path) -> Any:
+    m = xd.Movie.write(out(d), T, S, np.uint8)
+    m.set_frame_data(0, F8)
+    return m
+
+
+def cellset_with_cell_0(d: Path) -> Any:
+    cs = xd.CellSet.write(out(d), T, S)
+    cs.set_cell_data(0, FP[0], TR[0], "C0")
+    return cs
+
+
+case("Movie.set_frame_data/written_twice", lambda d, s: s.set_frame_data(0, F8 + 1), ValueError, r"frame 0 was already written; each frame may be written once", prepare=movie_with_frame_0, cleanup=discard)
+case("CellSet.set_cell_data/written_twice", lambda d, s: s.set_cell_data(0, FP[1], TR[1], "C0b"), ValueError, r"cell 0 was already written; each cell may be written once", prepare=cellset_with_cell_0, cleanup=discard)
 case("Image.write/3d", lambda d, s: xd.Image.write(out(d), S, np.uint16, M16), ValueError, r"data|image")
 case("Image.write/cast_300_to_uint8", lambda d, s: xd.Image.write(out(d), S, np.uint8, full((ROWS, COLS), 300, np.uint16)), ValueError, r"(data|image).*uint8")
 case("Image.write/shape", lambda d, s: xd.Image.write(out(d), S, np.uint16, np.zeros((5, 4), np.uint16)), ValueError, r"(data|image).*\(4, 5\)|num_pixels")
