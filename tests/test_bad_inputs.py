@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 451 inputs tried; 415 refused before
+Summary (kept in step by ``test_catalogue_counts``): 457 inputs tried; 421 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 8 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
@@ -829,6 +829,12 @@ case("cli/convert_events_for_movie", lambda d, s: cli("convert", s, out(d), "--e
 case("cli/convert_frame_rate_zero", lambda d, s: cli("convert", s, out(d), "--frame-rate", "0"), CliError, r"exit 2: .*--frame-rate", prepare=make_plane)
 case("cli/convert_tiff_no_period", lambda d, s: cli("convert", s, out(d), "--pixel-size", "2"), CliError, r"exit 2: .*--period", prepare=make_tiff(M16, photometric="minisblack"))
 case("cli/convert_misspelled_option", lambda d, s: cli("convert", s, out(d), "--perod", "0.05"), CliError, r"exit 2: .*--perod", prepare=make_zarr(M16))
+case("cli/convert_zarr_target_exists", lambda d, s: cli("convert", s[0], s[1]), CliError, r"exit 2: .*target .*src.zarr.* already exists; .*--overwrite", prepare=both(make_movie, make_zarr(M16)))
+case("cli/convert_isxd_target_is_a_folder", lambda d, s: cli("convert", s, d, "--overwrite"), CliError, r"exit 2: .*DST .* must end with .zarr", prepare=make_movie)
+case("cli/convert_period_for_isxd_source", lambda d, s: cli("convert", s, d / "x.zarr", "--period", "0.05"), CliError, r"exit 2: .*--period does not apply to isxd sources", prepare=make_movie)
+case("cli/convert_dtype_for_isxd_source", lambda d, s: cli("convert", s, d / "x.zarr", "--dtype", "uint8"), CliError, r"exit 2: .*--dtype does not apply to isxd sources", prepare=make_movie)
+case("cli/info_folder", lambda d, s: cli("info", s), CliError, r"exit 2: .*empty", prepare=make_empty_folder)
+case("cli/info_two_paths", lambda d, s: cli("info", s, s), CliError, r"exit 2: .*unrecognized arguments", prepare=make_movie)
 case("cli/info_missing", lambda d, s: cli("info", d / "gone.isxd"), CliError, r"exit 2: .*PATH .*gone.isxd.* does not exist")
 case("cli/info_text", lambda d, s: cli("info", s), CliError, r"exit 2: .*notes.isxd.*not a committed .isxd file", prepare=make_text)
 
