@@ -103,6 +103,8 @@ def open_node(text: str, storage_options: Mapping[str, Any] | None) -> Any:
     ------
     FileNotFoundError
         Nothing Zarr is there (zarr-python 2 says ``PathNotFoundError``, a ``ValueError``).
+    ValueError
+        Under zarr-python 2: a Zarr format 3 store, which it cannot read.
     """
     import zarr
 
@@ -113,7 +115,24 @@ def open_node(text: str, storage_options: Mapping[str, Any] | None) -> Any:
     try:
         return zarr.open(text, mode="r", storage_options=options)
     except not_found as err:
+        if _holds_zarr_json(text, options):
+            msg = (f"it is in Zarr format 3 (it holds zarr.json), which the installed zarr "
+                   f"{zarr.__version__} cannot read; reading it needs zarr-python >= 3 (which needs Python >= 3.11)")
+            raise ValueError(msg) from None
         raise FileNotFoundError(str(err)) from None
+
+
+def _holds_zarr_json(text: str, options: dict[str, Any] | None) -> bool:
+    """Whether the directory or URL ``text`` has a Zarr format 3 ``zarr.json`` (False when that cannot be told)."""
+    if "://" not in text:
+        return os.path.isfile(os.path.join(text, "zarr.json"))
+    try:
+        import fsspec  # type: ignore[import-untyped]
+
+        fs, root = fsspec.core.url_to_fs(text, **(options or {}))
+        return bool(fs.exists(f"{root.rstrip('/')}/zarr.json"))
+    except Exception:  # noqa: BLE001 - only to choose the message; the caller raises FileNotFoundError then
+        return False
 
 
 def open_group_for_write(path: str, zarr_format: int, storage_options: Mapping[str, Any] | None) -> Any:

@@ -616,3 +616,16 @@ def test_zarr_object_of_a_local_store_is_known_as_the_source(tmp_path):
     with pytest.raises(ValueError, match="inside the source"):
         xd.zarr_to_isxd(group["frames"], tmp_path / "g.zarr" / "frames" / "x.isxd")
     assert not (tmp_path / "s.zarr" / "x.isxd").exists()
+
+
+@pytest.mark.skipif(ZARR3, reason="zarr-python 3 reads Zarr format 3 (tested above); this is the zarr-python 2 message")
+def test_zarr_format_3_source_under_zarr_python_2_names_the_need(tmp_path):
+    # A Zarr format 3 array written by hand, as the Zarr v3 specification lays it out (zarr-python 2 cannot make one)
+    (tmp_path / "v3.zarr").mkdir()
+    (tmp_path / "v3.zarr" / "zarr.json").write_text(json.dumps({
+        "zarr_format": 3, "node_type": "array", "shape": [2, 3, 4], "data_type": "uint16",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [2, 3, 4]}},
+        "chunk_key_encoding": {"name": "default"}, "fill_value": 0, "codecs": [{"name": "bytes"}]}))
+    with pytest.raises(ValueError, match=r"Zarr format 3 .*zarr-python >= 3 .*Python >= 3\.11"):
+        xd.zarr_to_isxd(str(tmp_path / "v3.zarr"), tmp_path / "x.isxd")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v3.zarr"]
