@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import sys
 import threading
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
@@ -153,7 +152,6 @@ class Case:
     existing: bool = False
     late: bool = False
     xfail: str | None = None
-    kind: str = field(default="")
 
 
 CASES: list[Case] = []
@@ -859,10 +857,8 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path: Path, bad: Case) -> 
         out(d).write_bytes(PRECIOUS)
     before, entries = directory_state(d), tree(d)
     try:
-        with watched(d) as writes, pytest.raises(bad.error, match=bad.match) as info:
+        with watched(d) as writes, pytest.raises(bad.error, match=bad.match):
             bad.call(d, state)
-        # the message names what is wrong (checked by match); it is a single clear error, not a chain of internals
-        assert type(info.value).__module__ != "builtins" or not isinstance(info.value, (RecursionError, OverflowError))
         assert directory_state(d) == before, "the directory changed (a file appeared, disappeared or changed)"
         assert tree(d) == entries, "a file or folder appeared or disappeared"
         if not bad.late:
