@@ -718,7 +718,7 @@ def _add_convert(sub: Any) -> None:
     conv.add_argument("--chunks", help="Zarr chunks: frames (or cells) per chunk, or comma-separated sizes (default about 16 MiB)")
     conv.add_argument("--compressor", choices=["zstd", "lz4", "none"], help="Blosc codec of the Zarr arrays (default zstd)")
     conv.add_argument("--clevel", type=int, choices=range(10), metavar="0-9", help="compression level (default 5)")
-    conv.add_argument("--zarr-format", type=int, choices=[2, 3], help="Zarr format to write (default 3)")
+    conv.add_argument("--zarr-format", type=int, choices=[2, 3], help="Zarr format to write (default: 3 with zarr-python 3; 2 with zarr-python 2, i.e. Python 3.10)")
     conv.add_argument("--overwrite", action="store_true", help="replace DST if it exists (only once the new one is complete)")
     conv.add_argument("--scheduler", type=_scheduler,
                       help="threads (default), processes, synchronous, or a dask.distributed address tcp://HOST:PORT")

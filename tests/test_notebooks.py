@@ -10,6 +10,7 @@ memory); the test sets a few hundred frames.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import json
 import re
 import sys
@@ -166,8 +167,13 @@ def check_zarr_to_isxd(work: Path, nb: Any, isx: Any) -> None:
 CHECKS = {"quickstart.ipynb": check_quickstart, "cluster.ipynb": check_cluster, "zarr_to_isxd.ipynb": check_zarr_to_isxd}
 
 
+ZARR3 = int(importlib.metadata.version("zarr").split(".")[0]) >= 3
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path, executed, request):
+    if path.name == "zarr_to_isxd.ipynb" and not ZARR3:
+        pytest.skip("the notebook writes Zarr format 3, which needs zarr-python >= 3 (Python >= 3.11)")
     work, nb, error = executed[path.name]
     if error is not None:
         raise error
