@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 457 inputs tried; 422 refused before
+Summary (kept in step by ``test_catalogue_counts``): 461 inputs tried; 426 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 7 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
@@ -279,6 +279,15 @@ case("write_movie/frames_complex", lambda d, s: xd.write_movie(M16.astype(np.com
 case("write_movie/frames_str", lambda d, s: xd.write_movie(M16.astype(str), out(d), timing=T, spacing=S, dtype=np.uint16), TypeError, r"frames .*(<U|str)")
 case("write_movie/frames_object", lambda d, s: xd.write_movie(M16.astype(object), out(d), timing=T, spacing=S, dtype=np.uint16), TypeError, r"frames .*object")
 case("write_movie/frames_int64_no_dtype", lambda d, s: xd.write_movie(M16.astype(np.int64), out(d), timing=T, spacing=S), (TypeError, ValueError), r"frames .*int64.*dtype")
+def masked(array: np.ndarray) -> np.ma.MaskedArray:
+    """``array`` with its first entry masked (whose value would be stored, not the mask)."""
+    mask = np.zeros(array.shape, bool)
+    mask.flat[0] = True
+    return np.ma.masked_array(array, mask=mask)
+
+
+case("write_movie/masked_array", lambda d, s: xd.write_movie(masked(M16), out(d), timing=T, spacing=S), ValueError, r"frames is a masked array with 1 masked value\(s\); .isxd files hold no mask")
+case("write_cell_set/masked_traces", lambda d, s: wcs(d, tr=masked(TR)), ValueError, r"traces is a masked array with 1 masked value")
 case("write_movie/frames_2d", lambda d, s: xd.write_movie(M16[0], out(d), timing=T, spacing=S), ValueError, r"frames must have 3 dimensions")
 case("write_movie/frames_4d", lambda d, s: xd.write_movie(M16[None], out(d), timing=T, spacing=S), ValueError, r"frames must have 3 dimensions")
 case("write_movie/frames_list_ragged", lambda d, s: xd.write_movie([[[1, 2]], [[1]]], out(d)), ValueError, r"frames must be a rectangular array \(num_samples, rows, cols\) of numbers")
@@ -643,6 +652,8 @@ def cellset_with_cell_0(d: Path) -> Any:
 
 case("Movie.set_frame_data/written_twice", lambda d, s: s.set_frame_data(0, F8 + 1), ValueError, r"frame 0 was already written; each frame may be written once", prepare=movie_with_frame_0, cleanup=discard)
 case("CellSet.set_cell_data/written_twice", lambda d, s: s.set_cell_data(0, FP[1], TR[1], "C0b"), ValueError, r"cell 0 was already written; each cell may be written once", prepare=cellset_with_cell_0, cleanup=discard)
+case("Movie.set_frame_data/masked_frame", lambda d, s: s.set_frame_data(0, masked(F8)), ValueError, r"frame is a masked array", prepare=movie_writer(), cleanup=discard)
+case("CellSet.set_cell_data/masked_trace", lambda d, s: s.set_cell_data(0, FP[0], masked(TR[0]), "C0"), ValueError, r"trace is a masked array", prepare=opened(cellset_writer), cleanup=discard)
 case("Image.write/3d", lambda d, s: xd.Image.write(out(d), S, np.uint16, M16), ValueError, r"data|image")
 case("Image.write/cast_300_to_uint8", lambda d, s: xd.Image.write(out(d), S, np.uint8, full((ROWS, COLS), 300, np.uint16)), ValueError, r"(data|image).*uint8")
 case("Image.write/shape", lambda d, s: xd.Image.write(out(d), S, np.uint16, np.zeros((5, 4), np.uint16)), ValueError, r"(data|image).*\(4, 5\)|num_pixels")

@@ -29,6 +29,7 @@ __all__ = [
     "check_casting",
     "check_name",
     "check_names",
+    "check_not_masked",
     "check_spacing",
     "check_status",
     "check_statuses",
@@ -59,6 +60,7 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
     """
     import dask.array as da
 
+    check_not_masked(data, name)
     if not isinstance(data, da.Array):
         if not hasattr(data, "shape") or not hasattr(data, "dtype"):
             try:
@@ -84,6 +86,17 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
         )
         raise ValueError(msg)
     return data
+
+
+def check_not_masked(data: Any, name: str) -> None:
+    """Refuse a NumPy masked array with masked entries: ``.isxd`` files hold no mask, and the values under it would be stored."""
+    if isinstance(data, np.ma.MaskedArray) and np.ma.is_masked(data):
+        count = int(np.count_nonzero(np.ma.getmaskarray(data)))
+        msg = (
+            f"{name} is a masked array with {count} masked value(s); .isxd files hold no mask, so the values under it "
+            f"would be stored: fill them first (e.g. {name}.filled(0), or {name}.filled(numpy.nan) for float traces)"
+        )
+        raise ValueError(msg)
 
 
 def check_casting(casting: Any) -> str:
@@ -234,6 +247,7 @@ def convert_in_memory(value: Any, dtype: np.dtype[Any], name: str, shape: tuple[
     if not isinstance(value, np.ndarray):
         msg = f"{name} must be a numpy.ndarray, got {type(value).__name__}"
         raise TypeError(msg)
+    check_not_masked(value, name)
     if value.dtype.kind not in "biuf":
         msg = f"{name} has dtype {value.dtype}, which cannot be stored as {dtype}; expected real numbers"
         raise TypeError(msg)
