@@ -63,8 +63,8 @@ from ._zarr import (
 )
 from .layout import DataSetType
 from .layout.cell_set import CELL_STATUS_CODES
-from .metadata import Duration, Spacing, Timing
-from .writers._options import check_compute_kwargs
+from .metadata import Duration, Spacing, Timing, to_rational
+from .writers._options import check_bool, check_compute_kwargs
 from .writers._validate import DEFAULT_CASTING
 
 if TYPE_CHECKING:
@@ -308,13 +308,14 @@ def _as_fraction(value: Any, arg: str) -> Fraction:
     """A positive rational from a number, Fraction, Duration or text such as '1/20', that fits the footer."""
     if isinstance(value, Duration):
         value = value.to_fraction()
+    if isinstance(value, (float, np.floating)):
+        # The float rule of Duration: the simplest rational that is the same float, never rounded to 0;
+        # NaN, infinities and values beyond 64-bit rationals are refused naming ``arg``.
+        value = to_rational(float(value), arg)
     try:
-        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str, np.integer, np.floating)):
+        if isinstance(value, bool) or not isinstance(value, (int, Fraction, str, np.integer)):
             raise TypeError
-        if isinstance(value, (float, np.floating)):
-            frac = Fraction(float(value)).limit_denominator(10**9)
-        else:
-            frac = Fraction(value if isinstance(value, (str, Fraction)) else int(value))
+        frac = Fraction(value if isinstance(value, (str, Fraction)) else int(value))
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         msg = f"{arg} must be a positive number, Fraction or Duration, got {value!r}"
         raise ValueError(msg) from None
@@ -804,6 +805,7 @@ def isxd_to_zarr(
 
     zarr_format = resolve_zarr_format(zarr_format)
     compute_kwargs = check_compute_kwargs(compute_kwargs)
+    overwrite = check_bool(overwrite, "overwrite")
     check_source_target(path, target, source_arg="path", target_arg="target")
     attrs, arrays = _zarr_contents(path, chunks, zarr_format)
     compressors = {key: zarr_compressors(compressor, clevel, data.dtype, zarr_format) for key, (data, _) in arrays.items()}

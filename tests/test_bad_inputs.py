@@ -21,10 +21,10 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 464 inputs tried; 426 refused before
+Summary (kept in step by ``test_catalogue_counts``): 464 inputs tried; 433 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
-leftovers; 10 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
+leftovers; 3 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
 """
 
 from __future__ import annotations
@@ -654,13 +654,10 @@ case("Movie.set_frame_data/written_twice", lambda d, s: s.set_frame_data(0, F8 +
 case("CellSet.set_cell_data/written_twice", lambda d, s: s.set_cell_data(0, FP[1], TR[1], "C0b"), ValueError, r"cell 0 was already written; each cell may be written once", prepare=cellset_with_cell_0, cleanup=discard)
 case("Movie.set_frame_data/masked_frame", lambda d, s: s.set_frame_data(0, masked(F8)), ValueError, r"frame is a masked array", prepare=movie_writer(), cleanup=discard)
 case("CellSet.set_cell_data/masked_trace", lambda d, s: s.set_cell_data(0, FP[0], masked(TR[0]), "C0"), ValueError, r"trace is a masked array", prepare=opened(cellset_writer), cleanup=discard)
-case("write_event_set/masked_amplitudes", lambda d, s: wes(d, amps=[masked(np.array([1.0, 2.0])), [3.0]]), ValueError, r"amplitudes\[0\] is a masked array",
-     xfail="per-cell offsets/amplitudes go through np.asarray, which drops the mask (isx_dask/writers/event_set.py: call _validate.check_not_masked)")
-case("write_gpio_set/masked_values", lambda d, s: wgs(d, data=[(np.array([0, 50000]), masked(np.array([1.0, 0.0])))]), ValueError, r"values.* is a masked array",
-     xfail="sparse channel values go through np.asarray, which drops the mask (isx_dask/writers/gpio.py: call _validate.check_not_masked)")
+case("write_event_set/masked_amplitudes", lambda d, s: wes(d, amps=[masked(np.array([1.0, 2.0])), [3.0]]), ValueError, r"amplitudes\[0\] is a masked array")
+case("write_gpio_set/masked_values", lambda d, s: wgs(d, data=[(np.array([0, 50000]), masked(np.array([1.0, 0.0])))]), ValueError, r"values.* is a masked array")
 case("VesselSet.set_vessel_diameter_data/masked_trace", lambda d, s: s.set_vessel_diameter_data(0, IMG, LINES[0], masked(TR[0]), TR[0]), ValueError, r"trace is a masked array",
-     prepare=opened(vessel_writer), cleanup=discard,
-     xfail="_small_array goes through np.asarray, which drops the mask (isx_dask/writers/vessel_set.py: call _validate.check_not_masked)")
+     prepare=opened(vessel_writer), cleanup=discard)
 case("Image.write/3d", lambda d, s: xd.Image.write(out(d), S, np.uint16, M16), ValueError, r"data|image")
 case("Image.write/cast_300_to_uint8", lambda d, s: xd.Image.write(out(d), S, np.uint8, full((ROWS, COLS), 300, np.uint16)), ValueError, r"(data|image).*uint8")
 case("Image.write/shape", lambda d, s: xd.Image.write(out(d), S, np.uint16, np.zeros((5, 4), np.uint16)), ValueError, r"(data|image).*\(4, 5\)|num_pixels")
@@ -715,8 +712,7 @@ case("zarr_to_isxd/missing_source", lambda d, s: xd.zarr_to_isxd(d / "missing.za
 case("zarr_to_isxd/target_is_source", lambda d, s: xd.zarr_to_isxd(s, s), ValueError, r"(source|path)", prepare=make_zarr(M16, "same.isxd"))
 case("zarr_to_isxd/target_inside_source", lambda d, s: xd.zarr_to_isxd(s, s / "out.isxd"), ValueError, r"(source|path)", prepare=make_zarr(M16))
 case("zarr_to_isxd/period_and_timing", lambda d, s: xd.zarr_to_isxd(s, out(d), timing=T, period=0.05), ValueError, r"period.*timing|timing.*period", prepare=make_zarr(M16))
-case("zarr_to_isxd/period_1e-30", lambda d, s: xd.zarr_to_isxd(s, out(d), period=1e-30), ValueError, r"period.*(fit|2\*\*63)", prepare=make_zarr(M16),
-     xfail="the message says period must be > 0 (1e-30 is), not that it does not fit a 64-bit rational (isx_dask/convert.py period parsing)")
+case("zarr_to_isxd/period_1e-30", lambda d, s: xd.zarr_to_isxd(s, out(d), period=1e-30), ValueError, r"period.*(fit|2\*\*63)", prepare=make_zarr(M16))
 case("zarr_to_isxd/period_nan", lambda d, s: xd.zarr_to_isxd(s, out(d), period=float("nan")), ValueError, r"period must be .*got nan", prepare=make_zarr(M16))
 case("zarr_to_isxd/period_str", lambda d, s: xd.zarr_to_isxd(s, out(d), period="fast"), ValueError, r"period", prepare=make_zarr(M16))
 case("zarr_to_isxd/pixel_size_inf", lambda d, s: xd.zarr_to_isxd(s, out(d), pixel_size=float("inf")), ValueError, r"pixel_size must be .*got inf", prepare=make_zarr(M16))
@@ -736,11 +732,10 @@ case("isxd_to_zarr/compressor_bogus", lambda d, s: xd.isxd_to_zarr(s, d / "t.zar
 case("isxd_to_zarr/zarr_format_4", lambda d, s: xd.isxd_to_zarr(s, d / "t.zarr", zarr_format=4), ValueError, r"zarr_format", prepare=make_movie)
 case("isxd_to_zarr/chunks_zero", lambda d, s: xd.isxd_to_zarr(s, d / "t.zarr", chunks=0), ValueError, r"chunks", prepare=make_movie)
 case("isxd_to_zarr/scheduler_bogus", lambda d, s: xd.isxd_to_zarr(s, d / "t.zarr", compute_kwargs={"scheduler": "bogus"}), ValueError, r"compute_kwargs\['scheduler'\]", prepare=make_movie)
-case("isxd_to_zarr/overwrite_str", lambda d, s: xd.isxd_to_zarr(s, d / "t.zarr", overwrite="yes"), TypeError, r"overwrite", prepare=make_movie,
-     xfail="isxd_to_zarr takes any truthy overwrite (the string yes) and replaces the target (isx_dask/convert.py isxd_to_zarr)")
+case("isxd_to_zarr/overwrite_str", lambda d, s: xd.isxd_to_zarr(s, d / "t.zarr", overwrite="yes"), TypeError, r"overwrite", prepare=make_movie)
 case("tiff_to_isxd/period_missing", lambda d, s: xd.tiff_to_isxd(s, out(d), pixel_size=2), ValueError, r"period", prepare=make_tiff(M16, photometric="minisblack"))
 case("tiff_to_isxd/pixel_size_missing", lambda d, s: xd.tiff_to_isxd(s, out(d), period=0.05), ValueError, r"pixel_size", prepare=make_tiff(M16, photometric="minisblack"))
-case("tiff_to_isxd/period_nan", lambda d, s: xd.tiff_to_isxd(s, out(d), period=float("nan"), pixel_size=2), ValueError, r"period.*finite", xfail="the message names secs, not period (isx_dask/sources/tiff.py)", prepare=make_tiff(M16, photometric="minisblack"))
+case("tiff_to_isxd/period_nan", lambda d, s: xd.tiff_to_isxd(s, out(d), period=float("nan"), pixel_size=2), ValueError, r"period.*finite", prepare=make_tiff(M16, photometric="minisblack"))
 case("tiff_to_isxd/period_over_64_bits", lambda d, s: xd.tiff_to_isxd(s, out(d), period=Duration(1, 10**20), pixel_size=2), ValueError, r"2\*\*63 - 1", prepare=make_tiff(M16, photometric="minisblack"))
 case("tiff_to_isxd/pixel_size_zero", lambda d, s: xd.tiff_to_isxd(s, out(d), period=0.05, pixel_size=0), ValueError, r"pixel_size", prepare=make_tiff(M16, photometric="minisblack"))
 case("tiff_to_isxd/cast_300_to_uint8", lambda d, s: xd.tiff_to_isxd(s, out(d), period=0.05, pixel_size=2, dtype=np.uint8), ValueError, r"uint8", prepare=make_tiff(Z300, photometric="minisblack"), late=True)
@@ -787,8 +782,7 @@ case("miniscope_to_isxd/missing", lambda d, s: xd.miniscope_to_isxd(d / "gone", 
 case("caiman_mmap_to_isxd/missing", lambda d, s: xd.caiman_mmap_to_isxd(d / "gone_d1_4_d2_5_d3_1_order_C_frames_3.mmap", out(d), period=0.05, pixel_size=2), FileNotFoundError, r"mmap_path .* does not exist")
 case("series_to_isxd/source_missing", lambda d, s: xd.series_to_isxd([d / "gone.tif"], out(d)), FileNotFoundError, r"source .*gone.tif.* does not exist")
 case("series_to_isxd/split_count", lambda d, s: xd.series_to_isxd([s, s], [out(d)], split=True), ValueError, r"path must hold 2 output paths", prepare=make_movie)
-case("series_to_isxd/target_is_source", lambda d, s: xd.series_to_isxd([s], s, overwrite=True), ValueError, r"(path|source)", prepare=make_movie,
-     xfail="series_to_isxd([p], p, overwrite=True) rewrites its own source instead of refusing (isx_dask/sources/series.py; convert.check_source_target does it for zarr)")
+case("series_to_isxd/target_is_source", lambda d, s: xd.series_to_isxd([s], s, overwrite=True), ValueError, r"(path|source)", prepare=make_movie)
 case("isxd_to_nwb/source_missing", lambda d, s: xd.isxd_to_nwb(d / "gone.isxd", d / "o.nwb"), FileNotFoundError, r"gone.isxd")
 case("isxd_to_nwb/target_is_source", lambda d, s: xd.isxd_to_nwb(s, s, overwrite=True), ValueError, r"nwb_path .* is also an input", prepare=make_movie)
 case("isxd_to_nwb/frame_headers_bogus", lambda d, s: xd.isxd_to_nwb(s, d / "o.nwb", frame_headers="keep"), ValueError, r"frame_headers must be 'refuse' or 'drop'", prepare=make_movie)

@@ -114,6 +114,9 @@ def as_duration(period: Any, name: str = "period") -> Duration:
         except TypeError:
             msg = f"{name} must be a Duration or a number of seconds (a Fraction for exact values), got {period!r}"
             raise TypeError(msg) from None
+        except ValueError as err:
+            msg = f"{name} must be a finite number of seconds > 0 that fits a 64-bit rational, got {period!r} ({err})"
+            raise ValueError(msg) from None
     if out.to_fraction() <= 0:
         msg = f"{name} must be > 0 seconds, got {out.num}/{out.den}"
         raise ValueError(msg)

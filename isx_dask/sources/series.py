@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
+from ..convert import check_source_target
 from ..metadata import Duration, Time, Timing
 from ..writers._options import fill_doc
 from ._recording import DEFAULT_CASTING, PathLike, Recording, Reserve, WriteMethod, as_duration, write_recording
@@ -237,6 +238,11 @@ def series_to_isxd(
     if isinstance(sources, (str, os.PathLike)) or not isinstance(sources, Sequence) or not sources:
         msg = f"sources must be a non-empty sequence of recordings, got {sources!r}"
         raise ValueError(msg)
+    outputs = [path] if isinstance(path, (str, os.PathLike)) else list(path) if isinstance(path, Sequence) else []
+    for k, source in enumerate(sources):
+        if isinstance(source, (str, os.PathLike)):
+            for target in outputs:
+                check_source_target(source, target, source_arg=f"sources[{k}]", target_arg="path")
     recordings = [read_source(s, period=period, pixel_size=pixel_size) for s in sources]
     options: dict[str, Any] = {
         "dtype": dtype, "casting": casting, "overwrite": overwrite, "compute": compute, "fsync": fsync,

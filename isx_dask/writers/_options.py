@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         write_method: WriteMethod
         compute_kwargs: dict[str, Any] | None
 
-__all__ = ["WriteOptions", "check_compute_kwargs", "check_write_options", "fill_doc", "store"]
+__all__ = ["WriteOptions", "check_bool", "check_compute_kwargs", "check_write_options", "fill_doc", "store"]
 
 #: Scheduler names that ``dask.compute(scheduler=...)`` accepts (the last two once ``dask.distributed`` has a client).
 _SCHEDULER_NAMES = frozenset({
@@ -66,7 +66,7 @@ class WriteOptions:
     compute_kwargs: dict[str, Any] | None = None
 
 
-def _check_bool(value: Any, name: str) -> bool:
+def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         msg = f"{name} must be True or False, got {type(value).__name__} {value!r}"
         raise TypeError(msg)
@@ -148,10 +148,10 @@ def check_write_options(
         An unknown ``reserve``, ``write_method`` or scheduler name.
     """
     return WriteOptions(
-        overwrite=_check_bool(overwrite, "overwrite"),
-        compute=_check_bool(compute, "compute"),
-        fsync=_check_bool(fsync, "fsync"),
-        resume=_check_bool(resume, "resume"),
+        overwrite=check_bool(overwrite, "overwrite"),
+        compute=check_bool(compute, "compute"),
+        fsync=check_bool(fsync, "fsync"),
+        resume=check_bool(resume, "resume"),
         reserve=_check_choice(reserve, "reserve", typing.get_args(Reserve)),
         write_method=_check_choice(write_method, "write_method", typing.get_args(WriteMethod)),
         compute_kwargs=check_compute_kwargs(compute_kwargs),

@@ -30,7 +30,7 @@ from ..metadata import Duration, Timing
 from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path, finish_write, preallocate, remove_partial
 from ._incremental import IncrementalWriter, PathLike, check_item_index
 from ._options import check_write_options, fill_doc, store
-from ._validate import as_dask_array, check_names, check_timing, inherit_metadata, require_timing, warn_defaults
+from ._validate import as_dask_array, check_names, check_not_masked, check_timing, inherit_metadata, require_timing, warn_defaults
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -97,6 +97,7 @@ def _check_end_time(end_time: Any, timing: Timing) -> EndTime:
 
 def _as_1d(values: Any, label: str) -> np.ndarray:
     """``values`` as a 1-D array; a column or row (``np.argwhere`` gives ``(k, 1)``) is flattened, as the official writer does."""
+    check_not_masked(values, label)
     arr = np.asarray(values)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)

@@ -47,7 +47,7 @@ from ..layout.gpio import (
 from ..metadata import Timing
 from ..target import check_output_path, store_then_commit
 from ._options import check_compute_kwargs
-from ._validate import as_dask_array, check_name, inherit_metadata, require_timing
+from ._validate import as_dask_array, check_name, check_not_masked, inherit_metadata, require_timing
 from .event_set import check_offsets, packets_by_cell, to_float32
 
 if TYPE_CHECKING:
@@ -161,6 +161,7 @@ def _is_dense(data: Any) -> bool:
 
 
 def _as_1d(values: Any, label: str) -> np.ndarray:
+    check_not_masked(values, label)
     arr = np.asarray(values)
     if arr.ndim == 2 and arr.shape[1] == 1:  # (k, 1) as np.argwhere gives
         arr = arr[:, 0]

@@ -35,6 +35,7 @@ from ._validate import (
     cast_exact,
     check_name,
     check_names,
+    check_not_masked,
     check_spacing,
     check_status,
     check_statuses,
@@ -324,6 +325,7 @@ def write_vessel_set(
 
 def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray:
     """One in-memory array of one vessel, converted to ``dtype`` without loss of kind, with ``shape``."""
+    check_not_masked(value, label)
     arr = np.asarray(value)
     if dtype.kind == "i":
         if arr.dtype.kind not in "iu":
