@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
@@ -431,6 +432,12 @@ class Movie(IncrementalWriter["MovieFile"]):
         frame = convert_in_memory(frame, self._layout.dtype, "frame", self._layout.frame_shape)
         stored = int(self._stored[index])
         if stored < 0:
+            warnings.warn(
+                f"frame {index} is dropped, cropped or blank in the timing: it is not stored (the official writer "
+                f"skips it too, printing 'Attempted to write invalid frame {index}. Skipping.')",
+                UserWarning,
+                stacklevel=2,
+            )
             return
         if self._written[index]:
             msg = (
