@@ -430,13 +430,13 @@ def warn_defaults(*, timing_given: bool, spacing_given: bool) -> None:
     """
     defaulted = []
     if not timing_given:
-        defaulted.append("timing (50 ms period, start 1970-01-01 00:00:00 UTC)")
+        defaulted.append("timing (a 50 ms period, start 1970-01-01 00:00:00 UTC)")
     if not spacing_given:
         defaulted.append("spacing (3 um pixels)")
     if defaulted:
         warnings.warn(
-            f"no {' and no '.join(d.split(' ')[0] for d in defaulted)} given: the file gets the official defaults "
-            f"{'; '.join(defaulted)}; pass timing=/spacing= (or metadata_from=) to store the real values",
+            f"no {' and no '.join(d.split(' ')[0] for d in defaulted)} given, so the file gets the official default "
+            f"{' and '.join(defaulted)}; pass timing=/spacing= (or metadata_from=) to store the real values",
             DefaultMetadataWarning,
             stacklevel=3,
         )
