@@ -89,3 +89,21 @@ def test_bad_option_values_are_refused_before_any_byte(tmp_path, options, error,
         xd.write_movie(np.zeros((3, 2, 2), np.uint16), tmp_path / "m.isxd", timing=xd.Timing(3),
                        spacing=xd.Spacing(num_pixels=(2, 2)), **options)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_defaulted_metadata_is_never_silent(tmp_path):
+    frames = np.zeros((3, 2, 2), np.uint16)
+    with pytest.warns(xd.DefaultMetadataWarning, match="no timing and no spacing given"):
+        xd.write_movie(frames, tmp_path / "a.isxd")
+    with pytest.warns(xd.DefaultMetadataWarning, match="no spacing given") as record:
+        xd.write_movie(frames, tmp_path / "b.isxd", timing=xd.Timing(3))
+    assert "timing" not in str(record[0].message).split("given")[0]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", xd.DefaultMetadataWarning)
+        xd.write_movie(frames, tmp_path / "c.isxd", timing=xd.Timing(3), spacing=xd.Spacing(num_pixels=(2, 2)))
+        xd.write_movie(frames, tmp_path / "d.isxd", metadata_from=tmp_path / "c.isxd")
+    with pytest.raises(FileExistsError), warnings.catch_warnings():  # a refused write does not warn first
+        warnings.simplefilter("error", xd.DefaultMetadataWarning)
+        xd.write_movie(frames, tmp_path / "a.isxd")
