@@ -36,7 +36,7 @@ chooses per chunk:
   descriptor of its own where ``os.pwrite`` is missing, as on Windows).
 - ``'mmap'``: a memory-mapped window of the chunk's bytes (only on a local
   file system: a window writes back whole pages).
-- ``'auto'`` (default): ``'direct'`` for runs of at least 256 KiB on a local
+- ``'auto'`` (default): ``'direct'`` for runs of at least 64 KiB on a local
   file system; for chunks made of many short runs (tiles of frames) a mapped
   window on a local file system, and on a network or cluster file system
   (NFS, Lustre, GPFS, CIFS, FUSE, ...) or where the type cannot be told only
@@ -142,7 +142,7 @@ _WRITE_METHODS = ("auto", "direct", "pwrite", "mmap")
 _MIN_PWRITE_RUN_NBYTES = 64 * 1024
 _MAX_PWRITE_RUNS = 256
 # Runs at least this long go around the page cache with write_method='auto'.
-_MIN_DIRECT_RUN_NBYTES = 256 * 1024
+_MIN_DIRECT_RUN_NBYTES = 64 * 1024
 
 
 def check_output_path(path: str | os.PathLike[str], overwrite: bool) -> str:
