@@ -571,21 +571,11 @@ def _publish(partial: str, path: str, overwrite: bool, fsync: bool) -> None:
 
 
 def _rename(partial: str, path: str, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(partial, path)
-        return
-    try:
-        os.link(partial, path)
-    except FileExistsError:
+    from .target import put_in_place  # the commit's own rule: exactly one writer wins a name
+
+    if not put_in_place(partial, path, overwrite=overwrite):
         msg = f"nwb_path {path!r} was created by someone else while the NWB file was being written; nothing was replaced"
-        raise FileExistsError(msg) from None
-    except OSError:  # a file system without hard links
-        if os.path.lexists(path):
-            msg = f"nwb_path {path!r} was created by someone else while the NWB file was being written"
-            raise FileExistsError(msg) from None
-        os.replace(partial, path)
-    else:
-        os.unlink(partial)
+        raise FileExistsError(msg)
 
 
 def isxd_to_nwb(

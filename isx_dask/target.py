@@ -126,8 +126,10 @@ __all__ = [
     "open_partial",
     "partial_path",
     "preallocate",
+    "put_in_place",
     "record_region",
     "remove_partial",
+    "rewrite_footer",
     "sidecar_path",
     "store_region",
     "store_then_commit",
@@ -401,9 +403,7 @@ def commit(
         f.flush()
         if fsync:
             _io.sync_file(f.fileno())
-    if overwrite:
-        os.replace(partial, path)
-    elif not _link_into_place(partial, path):
+    if not put_in_place(partial, path, overwrite=overwrite):
         if keep_partial:
             with open(partial, "r+b") as f:
                 f.truncate(data_size)
@@ -422,8 +422,18 @@ def commit(
     return path
 
 
-def _link_into_place(partial: str, path: str) -> bool:
-    """Give ``partial`` the name ``path`` only if nothing has it; False if someone else got there first."""
+def put_in_place(partial: str, path: str, *, overwrite: bool) -> bool:
+    """Give the finished file ``partial`` the name ``path``; False if ``overwrite`` is False and the name is taken.
+
+    ``overwrite=True`` renames over an existing file (readers that have it open
+    keep the old one). Otherwise a hard link takes the name only if nothing has
+    it; on a file system without hard links the name is first created
+    exclusively (``O_EXCL``: exactly one writer wins it), then the file renamed
+    over it. The other writer's file is never touched.
+    """
+    if overwrite:
+        os.replace(partial, path)
+        return True
     try:
         os.link(partial, path)
     except FileExistsError:
@@ -441,6 +451,46 @@ def _link_into_place(partial: str, path: str) -> bool:
         return True
     os.unlink(partial)
     return True
+
+
+def rewrite_footer(path: str, metadata: dict[str, Any], data_size: int) -> None:
+    """Replace the footer of the committed file at ``path``, so that a crash never leaves a damaged file.
+
+    ``data_size`` comes from the bounded footer read of the reader. Where the
+    new trailer has the old one's length and the bytes that differ lie within
+    one 512-byte sector (a status changed: one digit), only those bytes are
+    written in place and flushed: a sector is written whole or not at all, so
+    the file holds the old footer or the new one. Any other change goes into a
+    copy of the file, which is then committed over it (:func:`commit`).
+    """
+    trailer = encode_trailer(metadata)
+    with open(path, "rb") as f:
+        f.seek(data_size)
+        old = f.read(len(trailer) + 1)
+    if old == trailer:
+        return
+    if len(old) == len(trailer):
+        differ = [k for k, (a, b) in enumerate(zip(old, trailer)) if a != b]
+        first, last = differ[0], differ[-1]
+        if (data_size + first) // ATOMIC_WRITE_NBYTES == (data_size + last) // ATOMIC_WRITE_NBYTES:
+            with open(path, "r+b") as f:
+                f.seek(data_size + first)
+                f.write(trailer[first : last + 1])
+                f.flush()
+                _io.sync_file(f.fileno())
+            return
+    directory, name = os.path.split(os.path.abspath(path))
+    partial = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.partial")
+    try:
+        shutil.copyfile(path, partial)
+        commit(partial, path, metadata, data_size, overwrite=True)
+    except BaseException:
+        remove_partial(partial)
+        raise
+
+
+#: Bytes that one write lands on the device as a whole (a disk sector): a change within one is never torn.
+ATOMIC_WRITE_NBYTES = 512
 
 
 def commit_partial(path: str, *, fsync: bool = True) -> str:

@@ -21,7 +21,7 @@ import pytest
 import isx_dask
 from isx_dask.layout import IsxdFormatError
 from isx_dask.readers._file import read_footer
-from isx_dask.writers._incremental import rewrite_footer
+from isx_dask.target import rewrite_footer
 
 from conftest import GOLDEN_DIR
 

@@ -27,21 +27,18 @@ from __future__ import annotations
 
 import numbers
 import os
-import shutil
-import uuid
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
-from ..layout import encode_trailer
-from ..target import check_output_path, commit, preallocate, remove_partial
+from ..target import check_output_path, commit, preallocate, remove_partial, rewrite_footer
 
 if TYPE_CHECKING:
     from ..metadata import Spacing, Timing
     from ..readers import IsxdFile
 
-__all__ = ["ATOMIC_WRITE_NBYTES", "IncrementalWriter", "PathLike", "check_item_index", "missing_indices", "rewrite_footer"]
+__all__ = ["IncrementalWriter", "PathLike", "check_item_index", "missing_indices"]
 
 PathLike = str | os.PathLike[str]
 _W = TypeVar("_W", bound="IncrementalWriter[Any]")
@@ -270,42 +267,3 @@ def check_item_index(index: Any, count: int | None, what: str) -> int:
         msg = f"{what} index {value} is out of range; there are {count} {what}s"
         raise IndexError(msg)
     return value
-
-
-#: Bytes that one write lands on the device as a whole (a disk sector): a change within one is never torn.
-ATOMIC_WRITE_NBYTES = 512
-
-
-def rewrite_footer(path: str, metadata: dict[str, Any], data_size: int) -> None:
-    """Replace the footer of the committed file at ``path``, so that a crash never leaves a damaged file.
-
-    Where the new trailer has the old one's length and the bytes that differ lie
-    within one 512-byte sector (a status changed: one digit), only those bytes
-    are written in place and flushed: a sector is written whole or not at all,
-    so the file holds the old footer or the new one. Any other change goes into
-    a copy of the file, which is then renamed over it (the write path's commit).
-    """
-    trailer = encode_trailer(metadata)
-    with open(path, "rb") as f:
-        f.seek(data_size)
-        old = f.read()
-    if len(old) == len(trailer):
-        differ = np.flatnonzero(np.frombuffer(old, np.uint8) != np.frombuffer(trailer, np.uint8))
-        if not differ.size:
-            return
-        first, last = int(differ[0]), int(differ[-1])
-        if (data_size + first) // ATOMIC_WRITE_NBYTES == (data_size + last) // ATOMIC_WRITE_NBYTES:
-            with open(path, "r+b") as f:
-                f.seek(data_size + first)
-                f.write(trailer[first : last + 1])
-                f.flush()
-                os.fsync(f.fileno())
-            return
-    directory, name = os.path.split(os.path.abspath(path))
-    partial = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.partial")
-    try:
-        shutil.copyfile(path, partial)
-        commit(partial, path, metadata, data_size, overwrite=True)
-    except BaseException:
-        remove_partial(partial)
-        raise
