@@ -661,19 +661,24 @@ def finish_write(
     """
     import dask
 
+    def commit_after(written: Any) -> Delayed:
+        return dask.delayed(_commit_after, pure=False)(  # type: ignore[attr-defined,no-any-return]
+            partial, path, metadata, data_size, overwrite, fsync, keep_partial, written
+        )
+
     try:
         check_footer(metadata)
-        committed: Delayed = dask.delayed(_commit_after, pure=False)(  # type: ignore[attr-defined]
-            partial, path, metadata, data_size, overwrite, fsync, keep_partial, list(writes)
-        )
-    except BaseException:
-        if not keep_partial:
-            remove_partial(partial)
-        raise
-    if not compute:
-        return committed
-    try:
-        committed.compute(**(compute_kwargs or {}))  # type: ignore[no-untyped-call]
+        if not compute:
+            return commit_after(list(writes))
+        # The writes are computed as a graph of their own first: behind a single
+        # commit task, Dask's ordering computes inputs shared by several chunks
+        # (a block of traces cut into several chunks of records) far ahead of
+        # the chunks that use them, and memory grows with the file. The commit
+        # then runs where the writes ran (a worker, under dask.distributed).
+        kwargs = compute_kwargs or {}
+        if writes:
+            dask.compute(*writes, **kwargs)  # type: ignore[attr-defined,no-untyped-call]
+        commit_after(None).compute(**kwargs)  # type: ignore[no-untyped-call]
     except BaseException:
         if not keep_partial:
             remove_partial(partial)
