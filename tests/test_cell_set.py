@@ -401,3 +401,36 @@ def test_documented_parameters_match_the_signature():
                 documented += [name.strip() for name in match.group(2).split(",")]
         expected = [p for p in inspect.signature(fn).parameters if p not in ("self", "cls")]
         assert documented == expected, fn.__qualname__
+
+
+@pytest.mark.parametrize(("foot_cells", "trace_cells", "expected_runs"), [
+    (4, 4, [(0, 4), (4, 8), (8, 12)]),
+    (4, 6, [(0, 4), (4, 6), (6, 8), (8, 12)]),
+])
+def test_records_are_written_as_one_run_per_chunk(tmp_path, monkeypatch, foot_cells, trace_cells, expected_runs):
+    # Footprint and trace of a cell are neighbours in the file: a chunk of cells
+    # must reach the disk as one contiguous run of whole records, not as two short
+    # runs per cell. Chunks end wherever a footprint or trace chunk ends.
+    from isx_dask import _io
+
+    rows, cols, samples = 3, 5, 7
+    record_nbytes = 4 * (rows * cols + samples)
+    footprints, traces = random_cells(11, 12, rows, cols, samples)
+    calls: list[tuple[int, list[int]]] = []
+    real = _io.write_runs
+
+    def spy(path, fd, data, run_nbytes, offsets, *, direct):
+        offsets = list(offsets)
+        calls.append((run_nbytes, offsets))
+        return real(path, fd, data, run_nbytes, offsets, direct=direct)
+
+    monkeypatch.setattr(_io, "write_runs", spy)
+    out = tmp_path / "c.isxd"
+    xd.write_cell_set(da.from_array(footprints, chunks=(foot_cells, 2, 5)), da.from_array(traces, chunks=(trace_cells, 3)), out,
+                      timing=xd.Timing(samples), spacing=xd.Spacing(num_pixels=(rows, cols)), fsync=False, write_method="pwrite",
+                      compute_kwargs={"scheduler": "sync"})
+    runs = sorted((offsets[0] // record_nbytes, offsets[0] // record_nbytes + run_nbytes // record_nbytes)
+                  for run_nbytes, offsets in calls if len(offsets) == 1 and run_nbytes % record_nbytes == 0)
+    assert runs == expected_runs
+    assert len(calls) == len(expected_runs)
+    assert split_file(out)[0] == expected_data_section(footprints, traces, xd.Timing(samples))

@@ -94,6 +94,13 @@ class CellSetLayout:
         """The traces as a ``(num_cells, num_samples)`` float32 array, one per record."""
         return ArrayLayout(self.footprint_nbytes, (self.num_cells, self.num_samples), _FLOAT32, (self.record_nbytes, _ITEMSIZE))
 
+    def records(self) -> ArrayLayout:
+        """The whole records as one ``(num_cells, num_pixels + num_samples)`` float32 array, contiguous from byte 0.
+
+        Row ``k`` is cell ``k``'s footprint, flattened row-major, then its trace.
+        """
+        return ArrayLayout.contiguous(0, (self.num_cells, self.num_pixels + self.num_samples), _FLOAT32)
+
     def __repr__(self) -> str:
         return f"CellSetLayout(num_cells={self.num_cells}, footprint_shape={self.footprint_shape}, num_samples={self.num_samples})"
 

@@ -67,6 +67,49 @@ def _check_geometry(timing: Timing, spacing: Spacing) -> None:
         raise ValueError(msg)
 
 
+def _join_records(footprints: np.ndarray, traces: np.ndarray, cells: slice, samples: slice) -> np.ndarray:
+    """Records of ``footprints[cells]`` and ``traces[samples]`` (the same cells): each flattened footprint, then its trace."""
+    footprints, traces = footprints[cells], traces[samples]
+    num_cells, num_pixels = len(footprints), footprints[0].size
+    out = np.empty((num_cells, num_pixels + traces.shape[1]), dtype=_FLOAT32)
+    out[:, :num_pixels] = footprints.reshape(num_cells, num_pixels)
+    out[:, num_pixels:] = traces
+    return out
+
+
+def _records(footprints: Any, traces: Any) -> Any:
+    """Footprints and traces as one Dask array of whole records, ``(num_cells, num_pixels + num_samples)``.
+
+    Records lie back to back in the file, so a chunk of them is one
+    contiguous run: one large write per chunk instead of two short runs per
+    cell. A chunk of records ends wherever a chunk of footprints or of
+    traces ends, and is made in one task from the one chunk of each that
+    holds it, so no piece of a chunk is kept apart from the task that uses it.
+    """
+    import dask
+    import dask.array as da
+
+    num_cells, rows, cols = footprints.shape
+    width = rows * cols + traces.shape[1]
+    if num_cells == 0:
+        return da.zeros((0, width), dtype=_FLOAT32)
+    footprint_blocks = footprints.rechunk({1: -1, 2: -1}).to_delayed().ravel()
+    trace_blocks = traces.rechunk({1: -1}).to_delayed().ravel()
+    footprint_starts = np.cumsum((0,) + footprints.chunks[0])
+    trace_starts = np.cumsum((0,) + traces.chunks[0])
+    bounds = np.union1d(footprint_starts, trace_starts).tolist()
+    parts = []
+    for first, stop in zip(bounds[:-1], bounds[1:]):
+        f = int(np.searchsorted(footprint_starts, first, side="right")) - 1
+        t = int(np.searchsorted(trace_starts, first, side="right")) - 1
+        f0, t0 = int(footprint_starts[f]), int(trace_starts[t])
+        joined = dask.delayed(_join_records, pure=True)(  # type: ignore[attr-defined]
+            footprint_blocks[f], trace_blocks[t], slice(first - f0, stop - f0), slice(first - t0, stop - t0)
+        )
+        parts.append(da.from_delayed(joined, shape=(stop - first, width), dtype=_FLOAT32))  # type: ignore[no-untyped-call]
+    return da.concatenate(parts, axis=0)  # type: ignore[no-untyped-call]
+
+
 # -- bulk writer ----------------------------------------------------------------------------
 @overload
 def write_cell_set(
@@ -198,8 +241,8 @@ def write_cell_set(
 
     layout = CellSetLayout(timing, spacing, num_cells)
     metadata = cell_set_footer(timing, spacing, names, cell_statuses, extra_properties)
-    arrays = [(footprints, layout.footprints()), (nan_at_invalid(traces, timing), layout.traces())]
-    return store(arrays, path, layout.data_size, metadata, options)
+    records = _records(footprints, nan_at_invalid(traces, timing))
+    return store([(records, layout.records())], path, layout.data_size, metadata, options)
 
 
 # -- incremental writer ---------------------------------------------------------------------
