@@ -21,10 +21,10 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 464 inputs tried; 433 refused before
+Summary (kept in step by ``test_catalogue_counts``): 468 inputs tried; 440 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
-leftovers; 3 known gaps marked ``xfail(strict=True)`` with the file at fault in their reason.
+leftovers; 0 known gaps marked ``xfail(strict=True)`` (a gap names the file at fault in its reason).
 """
 
 from __future__ import annotations
@@ -794,14 +794,20 @@ case("deinterleave_movie/num_planes_missing", lambda d, s: xd.deinterleave_movie
 # ==== sizes no file can hold (more than 2**63 - 1 bytes) ================================================
 HUGE_T = Timing(num_samples=2**62)
 HUGE_S = Spacing(num_pixels=(2**20, 2**20))
+HUGE_DROPPED_T = Timing(num_samples=2**62, dropped=[1], cropped=[(5, 9)])
+TOO_BIG = r"data section would be \d+ bytes, more than a file can hold .*timing.num_samples.*spacing.num_pixels"
 case("write_movie/size_over_64_bits/dask", lambda d, s: xd.write_movie(da.zeros((2**62, ROWS, COLS), dtype=np.uint16, chunks=(2**60, ROWS, COLS)), out(d), compute=False),
-     (ValueError, OSError), r"(frames|timing|size|bytes)",
-     xfail="a 2**62-frame Dask movie makes write_movie allocate a 2**62-byte valid-sample mask (MemoryError) instead of refusing the size (isx_dask/writers/movie.py; metadata.Timing.get_valid_samples_mask)")
+     ValueError, TOO_BIG)
+case("write_movie/size_over_64_bits/dask_dropped", lambda d, s: xd.write_movie(da.zeros((2**62, ROWS, COLS), dtype=np.uint16, chunks=(2**60, ROWS, COLS)), out(d), timing=HUGE_DROPPED_T, compute=False),
+     ValueError, TOO_BIG)
 case("create_movie/size_over_64_bits", lambda d, s: xd.create_movie(out(d), timing=HUGE_T, spacing=HUGE_S, dtype=np.uint16), (ValueError, OSError), r"(timing|spacing|size|bytes)")
-case("Movie.write/size_over_64_bits", lambda d, s: xd.Movie.write(out(d), HUGE_T, HUGE_S, np.uint16), (ValueError, OSError), r"(timing|spacing|size|bytes)",
-     xfail="MemoryError allocating a 2**62-entry written-frames mask instead of refusing the size (isx_dask/writers/movie.py Movie.write)")
-case("CellSet.write/size_over_64_bits", lambda d, s: xd.CellSet.write(out(d), HUGE_T, HUGE_S), (ValueError, OSError), r"(timing|spacing|size|bytes)",
-     xfail="MemoryError from Timing.get_valid_samples_mask (2**62 bools) instead of refusing the size (isx_dask/writers/cell_set.py CellSet.write)")
+case("Movie.write/size_over_64_bits", lambda d, s: xd.Movie.write(out(d), HUGE_T, HUGE_S, np.uint16), ValueError, TOO_BIG)
+case("Movie.write/size_over_64_bits/dropped", lambda d, s: xd.Movie.write(out(d), HUGE_DROPPED_T, S, np.uint16), ValueError, TOO_BIG)
+case("CellSet.write/size_over_64_bits", lambda d, s: xd.CellSet.write(out(d), HUGE_T, HUGE_S), ValueError, TOO_BIG)
+case("CellSet.write/size_over_64_bits/dropped", lambda d, s: xd.CellSet.write(out(d), HUGE_DROPPED_T, S), ValueError, TOO_BIG)
+case("CellSet.set_cell_data/index_over_64_bits", lambda d, s: s.set_cell_data(2**61, FP[0], TR[0], None), ValueError,
+     r"index 2305843009213693952 is too large: cells 0 to 2305843009213693952 would take \d+ bytes, more than a file can hold",
+     prepare=opened(cellset_writer), cleanup=discard)
 case("write_movie/size_20_TB", lambda d, s: xd.write_movie(da.zeros((10**7, 1024, 1024), dtype=np.uint16, chunks=(1000, 1024, 1024)), out(d), compute=False),
      OSError, r"cannot reserve 20971520000000 bytes", late=True)  # found by reserving the space: the temporary file existed
 

@@ -269,9 +269,9 @@ def nan_at_invalid(traces: Any, timing: Timing) -> Any:
 
     Dask arrays stay lazy; NumPy arrays are converted at once.
     """
+    if timing.num_valid_samples == timing.num_samples:
+        return traces  # no mask of num_samples entries when every sample is valid
     valid = timing.get_valid_samples_mask()
-    if valid.all():
-        return traces
     if isinstance(traces, np.ndarray):
         return np.where(valid, traces, np.float32(np.nan)).astype(traces.dtype)
     import dask.array as da

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
+from .._io import MAX_FILE_NBYTES, check_file_size
 from ..layout.cell_set import CELL_STATUS_CODES, CellSetLayout, cell_set_footer, default_cell_name
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
@@ -277,7 +278,6 @@ class CellSet(IncrementalWriter["CellSetFile"]):
     def __init__(self) -> None:
         super().__init__()
         self._extra_properties: Any = None
-        self._valid = np.ones(0, dtype=bool)
         self._names: dict[int, str | None] = {}
         self._statuses: dict[int, str] = {}
 
@@ -322,10 +322,11 @@ class CellSet(IncrementalWriter["CellSetFile"]):
         require_spacing(spacing)
         _check_geometry(timing, spacing)
         inherit_metadata(None, timing, spacing, extra_properties)
+        # Refuse a cell too large for any file before anything is created (or allocated).
+        check_file_size(CellSetLayout(timing, spacing, 1).data_size)
         self = cls()
         self._timing, self._spacing = timing, spacing
         self._extra_properties = extra_properties
-        self._valid = timing.get_valid_samples_mask()
         self._start(file_path, overwrite)
         return self
 
@@ -396,8 +397,14 @@ class CellSet(IncrementalWriter["CellSetFile"]):
         if name is None:
             name = f"C{index}"
         checked = None if name == "" else check_name(name, "name")
-        trace = nan_at_invalid(trace, self._timing)
         layout = CellSetLayout(self._timing, self._spacing, index + 1)
+        if layout.data_size > MAX_FILE_NBYTES:
+            msg = (
+                f"index {index} is too large: cells 0 to {index} would take {layout.data_size} bytes, "
+                f"more than a file can hold ({MAX_FILE_NBYTES} bytes)"
+            )
+            raise ValueError(msg)
+        trace = nan_at_invalid(trace, self._timing)
         # pwrite (never a mapped window): the record may lie past the current end of the file.
         IsxdTarget(partial, layout.footprints(), "pwrite")[index : index + 1] = image[None]
         IsxdTarget(partial, layout.traces(), "pwrite")[index : index + 1] = trace[None]

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 
 from ..layout import IsxdFormatError
-from ..layout.movie import MovieLayout, movie_dtype, movie_footer, stored_frame_indices
+from .._io import check_file_size
+from ..layout.fields import invalid_intervals
+from ..layout.movie import MovieLayout, movie_dtype, movie_footer, stored_indices_of
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
 from ._incremental import IncrementalWriter, PathLike, missing_indices
@@ -182,8 +184,9 @@ def _write_frames(
     warn_defaults(timing_given=given[0], spacing_given=given[1])
 
     layout = MovieLayout(timing, spacing, out_dtype)
-    valid = timing.get_valid_samples()
-    stored = frames if valid.size == timing.num_samples else frames[valid]
+    # The size comes from the layout alone: refuse it before any per-frame index is built.
+    check_file_size(layout.data_size)
+    stored = frames if timing.num_valid_samples == timing.num_samples else frames[timing.get_valid_samples()]
     metadata = movie_footer(timing, spacing, out_dtype, extra_properties)
     return store([(stored, layout.frames())], path, layout.data_size, metadata, options)
 
@@ -288,7 +291,7 @@ class Movie(IncrementalWriter["MovieFile"]):
     kind = "movie"
     str_fields = ("timing", "spacing", "data_type")
     _layout: MovieLayout
-    _stored: np.ndarray
+    _invalid: np.ndarray
     _written: np.ndarray
     _metadata: dict[str, Any]
     _target: IsxdTarget
@@ -346,11 +349,17 @@ class Movie(IncrementalWriter["MovieFile"]):
         _check_not_empty((timing.num_samples, *spacing.num_pixels), "timing.num_samples and spacing.num_pixels",
                          "(num_samples, rows, cols)")
         resolve_metadata_from(None, timing, spacing, extra_properties)
+        layout = MovieLayout(timing, spacing, dtype)
+        # Refuse a size no file can hold before the per-frame bookkeeping is allocated.
+        check_file_size(layout.data_size)
         self = cls()
         self._timing, self._spacing = timing, spacing
-        self._layout = MovieLayout(timing, spacing, dtype)
-        self._stored = stored_frame_indices(timing)
-        self._written = self._stored < 0
+        self._layout = layout
+        self._invalid = invalid_intervals(timing)
+        # One flag per time index (True once written; invalid indices count as written).
+        self._written = np.zeros(timing.num_samples, dtype=bool)
+        for first, last in self._invalid:
+            self._written[first : last + 1] = True
         self._metadata = movie_footer(timing, spacing, dtype, extra_properties)
         self._start(file_path, overwrite, self._layout.data_size)
         assert self._partial is not None
@@ -430,7 +439,7 @@ class Movie(IncrementalWriter["MovieFile"]):
         n = self._layout.timing.num_samples
         index = _check_index(index, n, "the movie has num_samples")
         frame = convert_in_memory(frame, self._layout.dtype, "frame", self._layout.frame_shape)
-        stored = int(self._stored[index])
+        stored = int(stored_indices_of(self._invalid, np.array([index], dtype=np.int64))[0])
         if stored < 0:
             warnings.warn(
                 f"frame {index} is dropped, cropped or blank in the timing: it is not stored (the official writer "
