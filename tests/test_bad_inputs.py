@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 468 inputs tried; 440 refused before
+Summary (kept in step by ``test_catalogue_counts``): 480 inputs tried; 452 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 0 known gaps marked ``xfail(strict=True)`` (a gap names the file at fault in its reason).
@@ -464,6 +464,9 @@ case("write_event_set/offset_fraction", lambda d, s: wes(d, offs=[[0.5, 1], [0]]
 case("write_event_set/offset_nan", lambda d, s: wes(d, offs=[[float("nan"), 1], [0]]), (ValueError, TypeError), r"offsets")
 case("write_event_set/offset_str", lambda d, s: wes(d, offs=[["0", "1"], [0]]), TypeError, r"offsets")
 case("write_event_set/amplitude_1e300", lambda d, s: wes(d, amps=[[1e300, 1.0], [1.0]]), ValueError, r"amplitudes.*float32")
+case("write_event_set/amplitude_int_2**24+1", lambda d, s: wes(d, amps=[np.array([1, 2**24 + 1]), [1.0]]), ValueError, r"amplitudes\[0\] holds 1 value\(s\) that float32 cannot hold exactly .*at index \(1,\).*casting='unsafe'")
+case("write_event_set/casting_safe_int", lambda d, s: wes(d, amps=[np.array([1, 2]), [1.0]], casting="safe"), TypeError, r"amplitudes\[0\] has dtype int64, which cannot be cast to float32 under casting='safe'")
+case("write_event_set/casting_bogus", lambda d, s: wes(d, casting="lossy"), ValueError, r"casting must be one of")
 case("write_event_set/amplitude_str", lambda d, s: wes(d, amps=[["a", "b"], ["c"]]), TypeError, r"amplitudes")
 case("write_event_set/duplicate_names", lambda d, s: wes(d, cell_names=["C0", "C0"]), ValueError, r"cell_names must be unique.*'C0'")
 case("write_event_set/names_nul", lambda d, s: wes(d, cell_names=["C0", "\x00"]), ValueError, r"cell_names\[1\].*NUL")
@@ -478,6 +481,7 @@ case("write_event_set/scheduler_bogus", lambda d, s: wes(d, compute_kwargs={"sch
 case("write_event_set/path_exists", lambda d, s: wes(d), FileExistsError, r"already exists", existing=True)
 case("write_event_set/extra_properties_surrogate", lambda d, s: wes(d, extra_properties="\ud800"), ValueError, r"extra_properties")
 
+BIG_INT = np.array([[0, 2**24 + 1, 0], [0, 0, 0]], dtype=np.int64)  # float32 would store 16777216
 # ==== write_event_set_dense =========================================================================
 def wesd(d: Path, amps: Any = TR, **kw: Any) -> Any:
     kw.setdefault("timing", T)
@@ -491,6 +495,10 @@ case("write_event_set_dense/complex", lambda d, s: wesd(d, amps=TR.astype(np.com
 case("write_event_set_dense/str", lambda d, s: wesd(d, amps=TR.astype(str)), TypeError, r"amplitudes .*(<U|str)")
 case("write_event_set_dense/1e300", lambda d, s: wesd(d, amps=full((2, N), 1e300, np.float64)), ValueError, r"amplitudes .*float32")
 case("write_event_set_dense/1e300/dask", lambda d, s: wesd(d, amps=lazy(full((2, N), 1e300, np.float64))), ValueError, r"amplitudes .*float32")
+case("write_event_set_dense/int_2**24+1", lambda d, s: wesd(d, amps=BIG_INT), ValueError, r"amplitudes holds 1 value\(s\) .*float32 cannot hold exactly .*at index \(0, 1\).*casting='unsafe'")
+case("write_event_set_dense/int_2**24+1/dask", lambda d, s: wesd(d, amps=lazy(BIG_INT)), ValueError, r"amplitudes holds 1 value\(s\) in the chunk starting at index \(0, 0\) that float32 cannot hold exactly .*at index \(0, 1\)")
+case("write_event_set_dense/casting_safe_int", lambda d, s: wesd(d, amps=BIG_INT, casting="safe"), TypeError, r"amplitudes has dtype int64, which cannot be cast to float32 under casting='safe'")
+case("write_event_set_dense/casting_bogus", lambda d, s: wesd(d, casting="lossy"), ValueError, r"casting must be one of")
 case("write_event_set_dense/duplicate_names", lambda d, s: wesd(d, cell_names=["a", "a"]), ValueError, r"cell_names must be unique")
 case("write_event_set_dense/names_count", lambda d, s: wesd(d, cell_names=["a"]), ValueError, r"cell_names has 1 names")
 case("write_event_set_dense/timing_mismatch", lambda d, s: wesd(d, timing=Timing(num_samples=9)), ValueError, r"num_samples")
@@ -546,6 +554,10 @@ case("write_gpio_set/names_nul", lambda d, s: wgs(d, channel_names=["a\x00"]), V
 case("write_gpio_set/names_too_long", lambda d, s: wgs(d, channel_names=["y" * 300]), ValueError, r"channel_names\[0\].*255")
 case("write_gpio_set/names_count", lambda d, s: wgs(d, channel_names=["a", "b"]), ValueError, r"channel_names")
 case("write_gpio_set/negative_offset", lambda d, s: wgs(d, data=[([-5, 0], [1.0, 0.0])]), ValueError, r"offsets.*-5")
+case("write_gpio_set/value_int_2**24+1", lambda d, s: wgs(d, data=[([0, 1], np.array([0, 2**24 + 1]))]), ValueError, r"data\[0\] values holds 1 value\(s\) that float32 cannot hold exactly .*at index \(1,\)")
+case("write_gpio_set/dense_int_2**24+1", lambda d, s: wgs(d, data=BIG_INT[:1], timing=Timing(num_samples=3)), ValueError, r"data holds 1 value\(s\) .*float32 cannot hold exactly .*at index \(0, 1\)")
+case("write_gpio_set/dense_int_2**24+1/dask", lambda d, s: wgs(d, data=lazy(BIG_INT), channel_names=["a", "b"], timing=Timing(num_samples=3)), ValueError, r"data holds 1 value\(s\) in the chunk starting at index \(0, 0\) that float32 cannot hold exactly .*at index \(0, 1\)")
+case("write_imu_set/casting_safe_int", lambda d, s: xd.write_imu_set(np.zeros((9, N), np.int64), out(d), timing=T, casting="safe"), TypeError, r"data has dtype int64, which cannot be cast to float32 under casting='safe'")
 case("write_gpio_set/offset_past_end", lambda d, s: wgs(d, data=[([0, 10**8], [1.0, 0.0])]), ValueError, r"offsets.*100000000")
 case("write_gpio_set/offset_fraction", lambda d, s: wgs(d, data=[([0.5, 1], [1.0, 0.0])]), (ValueError, TypeError), r"offsets.*(whole|integer)")
 case("write_gpio_set/offset_duplicate", lambda d, s: wgs(d, data=[([7, 7], [1.0, 0.0])]), ValueError, r"data\[0\] offsets repeat 7 us")
@@ -688,6 +700,7 @@ case("EventSet.set_cell_data/negative_offset", lambda d, s: s.set_cell_data(0, n
 case("EventSet.set_cell_data/offset_past_end", lambda d, s: s.set_cell_data(0, np.array([10**9]), np.array([1.0])), ValueError, r"offsets", prepare=opened(eventset_writer), cleanup=discard)
 case("EventSet.set_cell_data/length_mismatch", lambda d, s: s.set_cell_data(0, np.array([0, 1]), np.array([1.0])), ValueError, r"amplitudes|offsets", prepare=opened(eventset_writer), cleanup=discard)
 case("EventSet.set_cell_data/amplitude_1e300", lambda d, s: s.set_cell_data(0, np.array([0]), np.array([1e300])), ValueError, r"amplitudes.*float32", prepare=opened(eventset_writer), cleanup=discard)
+case("EventSet.set_cell_data/amplitude_int_2**24+1", lambda d, s: s.set_cell_data(0, np.array([0]), np.array([2**24 + 1])), ValueError, r"amplitudes holds 1 value\(s\) that float32 cannot hold exactly", prepare=opened(eventset_writer), cleanup=discard)
 case("EventSet.set_cell_data/offset_fraction", lambda d, s: s.set_cell_data(0, np.array([0.5]), np.array([1.0])), (ValueError, TypeError), r"offsets", prepare=opened(eventset_writer), cleanup=discard)
 case("EventSet.set_cell_data/index_out_of_range", lambda d, s: s.set_cell_data(5, np.array([0]), np.array([1.0])), (ValueError, IndexError), r"index 5 is out of range", prepare=opened(eventset_writer), cleanup=discard)
 case("VesselSet.write/vessel_type_bogus", lambda d, s: xd.VesselSet.write(out(d), T, S, "capillary"), ValueError, r"vessel_type")

@@ -605,3 +605,83 @@ def test_metadata_from_a_cell_set_gives_timing_names_and_extra_properties(tmp_pa
     assert isx.EventSet.read(str(out2)).get_cell_name(2) == "c"
     with pytest.raises(TypeError, match="timing is required"):
         xd.write_event_set([[0]], [[1.0]], tmp_path / "x.isxd")
+
+
+# -- amplitudes float32 cannot hold: refused unless casting allows the change -------------------------
+BIG = 2**24 + 1  # the first integer float32 cannot hold: it would be stored as 16777216
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint32, np.int32, np.uint64])
+@pytest.mark.parametrize("lazy", [False, True], ids=["numpy", "dask"])
+def test_dense_integer_amplitudes_float32_would_round_are_refused(tmp_path, dtype, lazy):
+    amps = np.zeros((2, 40), dtype=dtype)
+    amps[1, 7] = BIG
+    data = da.from_array(amps, chunks=(1, 10)) if lazy else amps
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(ValueError, match=r"amplitudes holds 1 value\(s\).* float32 cannot hold exactly \(e.g. .*16777217.* at index \(1, 7\)\).*casting='unsafe'"):
+        xd.write_event_set_dense(data, tmp_path / "e.isxd", timing=TIMING)
+    assert sorted(tmp_path.iterdir()) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_dense_integer_amplitudes_float32_holds_are_exact(isx, tmp_path):
+    amps = np.zeros((1, 40), dtype=np.int64)
+    amps[0, [3, 9, 20]] = [2**25, -(2**24), 2**62]  # large, but float32 holds them exactly
+    out = tmp_path / "e.isxd"
+    xd.write_event_set_dense(da.from_array(amps, chunks=(1, 8)), out, timing=TIMING)
+    got = isx.EventSet.read(str(out)).get_cell_data(0)[1]
+    np.testing.assert_array_equal(got.astype(np.float64), [2.0**25, -(2.0**24), 2.0**62])
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["numpy", "dask"])
+def test_dense_casting_unsafe_rounds_as_numpy_astype(isx, tmp_path, lazy):
+    amps = np.zeros((1, 40), dtype=np.int64)
+    amps[0, 5] = BIG
+    out = tmp_path / "e.isxd"
+    xd.write_event_set_dense(da.from_array(amps, chunks=(1, 8)) if lazy else amps, out, timing=TIMING, casting="unsafe")
+    offsets, values = isx.EventSet.read(str(out)).get_cell_data(0)
+    assert values.tolist() == [16777216.0]  # what float32 holds, written by the user's explicit choice
+
+
+@pytest.mark.parametrize(
+    ("casting", "dtype", "error", "match"),
+    [
+        ("safe", np.int64, TypeError, r"amplitudes has dtype int64, which cannot be cast to float32 under casting='safe'"),
+        ("no", np.float64, TypeError, r"amplitudes has dtype float64, which cannot be cast to float32 under casting='no'"),
+        ("lossy", np.float32, ValueError, "casting must be one of"),
+    ],
+)
+def test_dense_casting_rules_by_dtype(tmp_path, casting, dtype, error, match):
+    with pytest.raises(error, match=match):
+        xd.write_event_set_dense(np.ones((1, 40), dtype=dtype), tmp_path / "e.isxd", timing=TIMING, casting=casting)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dense_same_kind_allows_float_overflow_by_choice(isx, tmp_path):
+    amps = np.zeros((1, 40))
+    amps[0, 2] = 1e300
+    out = tmp_path / "e.isxd"
+    xd.write_event_set_dense(amps, out, timing=TIMING, casting="same_kind")
+    assert isx.EventSet.read(str(out)).get_cell_data(0)[1].tolist() == [np.inf]
+
+
+def test_sparse_integer_amplitudes_float32_would_round_are_refused(isx, tmp_path):
+    out = tmp_path / "e.isxd"
+    with pytest.raises(ValueError, match=r"amplitudes\[1\] holds 1 value\(s\) that float32 cannot hold exactly .*at index \(1,\)"):
+        xd.write_event_set([[0], [0, 50_000]], [[1], np.array([2, BIG])], out, timing=TIMING)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(TypeError, match=r"amplitudes\[0\] has dtype int64, which cannot be cast to float32 under casting='safe'"):
+        xd.write_event_set([[0]], [np.array([1])], out, timing=TIMING, casting="safe")
+    assert list(tmp_path.iterdir()) == []
+    xd.write_event_set([[0], [0, 50_000]], [[1], np.array([2, BIG])], out, timing=TIMING, casting="unsafe")
+    assert isx.EventSet.read(str(out)).get_cell_data(1)[1].tolist() == [2.0, 16777216.0]
+
+
+def test_incremental_integer_amplitudes_float32_would_round_are_refused(tmp_path):
+    out = tmp_path / "e.isxd"
+    with xd.EventSet.write(out, TIMING, ["a"]) as events:
+        with pytest.raises(ValueError, match=r"amplitudes holds 1 value\(s\) that float32 cannot hold exactly"):
+            events.set_cell_data(0, np.array([0, 50_000]), np.array([1, BIG], dtype=np.int64))
+        with pytest.warns(UserWarning, match="Converting from int64 to float32"):  # the official warning
+            events.set_cell_data(0, np.array([0]), np.array([BIG - 1], dtype=np.int64))
+    np.testing.assert_array_equal(xd.open_isxd(out).get_cell_data(0)[1], np.float32([BIG - 1]))

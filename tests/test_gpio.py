@@ -379,3 +379,41 @@ def test_existing_file_and_bad_path_are_left_alone(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="isxd"):
         write_gpio_set(OK, tmp_path / "x.csv", timing=T, channel_names=["a"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exists.isxd"]
+
+
+# -- values float32 cannot hold: refused unless casting allows the change --------------------------
+BIG = 2**24 + 1  # the first integer float32 cannot hold: it would be stored as 16777216
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint32])
+@pytest.mark.parametrize("lazy", [False, True], ids=["numpy", "dask"])
+def test_dense_integers_float32_would_round_are_refused(tmp_path: Path, dtype: Any, lazy: bool) -> None:
+    data = np.zeros((2, 100), dtype=dtype)
+    data[1, 42] = BIG
+    before = directory_state(tmp_path)
+    with pytest.raises(ValueError, match=r"data holds 1 value\(s\).* float32 cannot hold exactly \(e.g. .*16777217.* at index \(1, 42\)\).*casting='unsafe'"):
+        write_gpio_set(da.from_array(data, chunks=(1, 30)) if lazy else data, tmp_path / "g.isxd", timing=T, channel_names=["a", "b"])
+    assert directory_state(tmp_path) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_sparse_integers_float32_would_round_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"data\[0\] values holds 1 value\(s\) that float32 cannot hold exactly .*at index \(1,\)"):
+        write_gpio_set([([0, 10], np.array([0, BIG]))], tmp_path / "g.isxd", timing=T, channel_names=["a"])
+    with pytest.raises(TypeError, match=r"data has dtype int64, which cannot be cast to float32 under casting='safe'"):
+        write_imu_set(np.zeros((9, 100), np.int64), tmp_path / "imu.isxd", timing=T, casting="safe")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_integers_float32_holds_are_exact_and_unsafe_rounds(isx: Any, tmp_path: Path) -> None:
+    exact = np.zeros((1, 100), dtype=np.int64)
+    exact[0, :3] = [2**25, -(2**24), 2**40]
+    write_gpio_set(da.from_array(exact, chunks=(1, 30)), tmp_path / "exact.isxd", timing=T, channel_names=["a"])
+    values = isx.GpioSet.read(str(tmp_path / "exact.isxd")).get_channel_data(0)[1]
+    np.testing.assert_array_equal(values.astype(np.float64), exact[0].astype(np.float64))
+    rounded = exact.copy()
+    rounded[0, 3] = BIG
+    write_gpio_set(rounded, tmp_path / "rounded.isxd", timing=T, channel_names=["a"], casting="unsafe")
+    assert isx.GpioSet.read(str(tmp_path / "rounded.isxd")).get_channel_data(0)[1][3] == 16777216.0
+    write_gpio_set([([0, 10], np.array([0, BIG]))], tmp_path / "sparse.isxd", timing=T, channel_names=["a"], casting="same_kind")
+    assert isx.GpioSet.read(str(tmp_path / "sparse.isxd")).get_channel_data(0)[1].tolist() == [0.0, 16777216.0]

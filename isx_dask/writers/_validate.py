@@ -27,6 +27,7 @@ __all__ = [
     "cast_array",
     "cast_exact",
     "check_casting",
+    "check_float32_casting",
     "check_name",
     "check_names",
     "check_not_masked",
@@ -36,6 +37,7 @@ __all__ = [
     "check_timing",
     "check_utf8_json",
     "convert_in_memory",
+    "float32_values",
     "inherit_metadata",
     "nan_at_invalid",
     "prepare_array",
@@ -130,8 +132,15 @@ def changed_values(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
             if values.dtype.kind == "f":
                 converted = values.astype(dtype)
                 return np.isinf(converted) & np.isfinite(values)  # type: ignore[no-any-return]
-            back = values.astype(dtype).astype(values.dtype)
-            return back != values  # type: ignore[no-any-return]
+            converted = values.astype(dtype)
+            if values.dtype.kind not in "iu":
+                return converted.astype(values.dtype) != values  # type: ignore[no-any-return]
+            # Casting a float outside the integer range back is undefined (it wraps on x86, saturates on
+            # ARM, where 2**63 - 1 would come back unchanged): out-of-range results count as changed.
+            source = np.iinfo(values.dtype)
+            inside = (converted >= source.min) & (converted < float(source.max) + 1)  # bounds are powers of two
+            back = np.where(inside, converted, 0).astype(values.dtype)
+            return ~inside | (back != values)  # type: ignore[no-any-return]
     info = np.iinfo(dtype)
     if values.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
@@ -211,6 +220,51 @@ def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
         )
         raise TypeError(msg)
     return data.astype(dtype, casting=casting)
+
+
+_FLOAT32 = np.dtype(np.float32)
+
+
+def check_float32_casting(dtype: Any, name: str, casting: str) -> str:
+    """Refuse, by dtype alone, values of ``dtype`` that cannot become float32 under ``casting``.
+
+    Returns the checked ``casting``. ``TypeError`` for a dtype that is not
+    real numbers, or one numpy's rule ``casting`` (``'no'`` ... ``'same_kind'``)
+    does not allow; ``'same_value'`` and ``'unsafe'`` allow every real dtype
+    (``'same_value'`` then checks the values, :func:`float32_values`).
+    """
+    casting = check_casting(casting)
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biuf":
+        msg = f"{name} has dtype {dtype}, which cannot be stored as float32; expected real numbers"
+        raise TypeError(msg)
+    if casting != "same_value" and not np.can_cast(dtype, _FLOAT32, casting=casting):  # type: ignore[arg-type]
+        msg = (
+            f"{name} has dtype {dtype}, which cannot be cast to float32 under casting={casting!r}; "
+            f"use casting='same_value' (the default: converts when no value changes) or 'unsafe' "
+            f"(numpy's astype, which rounds integers beyond 2**24)"
+        )
+        raise TypeError(msg)
+    return casting
+
+
+def float32_values(values: np.ndarray, name: str, casting: str, offset: tuple[int, ...] | None = None) -> np.ndarray:
+    """Real ``values`` as float32, refusing under ``'same_value'`` an integer that float32 would round.
+
+    Integers beyond 2**24 (of int32, int64, uint32, uint64) that float32 cannot
+    hold give the ``ValueError`` of :func:`cast_exact`, naming ``name`` and the
+    index (``offset``: where ``values``, a chunk, starts in ``name``). Floats are
+    rounded to float32's precision, as everywhere in the package; the caller
+    decides about floats beyond float32's range. Call
+    :func:`check_float32_casting` first.
+    """
+    values = np.asarray(values)
+    if casting == "same_value" and values.dtype.kind in "iu" and not _is_exact_by_dtype(values.dtype, _FLOAT32):
+        bad = changed_values(values, _FLOAT32)
+        if bad.any():
+            raise _value_error(values, bad, name, _FLOAT32, offset)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return values.astype(_FLOAT32, copy=False)
 
 
 def prepare_array(data: Any, name: str, ndim: int, axes: str, dtype: np.dtype[Any], casting: str) -> Any:

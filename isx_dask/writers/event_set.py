@@ -30,7 +30,18 @@ from ..metadata import Duration, Timing
 from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path, finish_write, preallocate, remove_partial
 from ._incremental import IncrementalWriter, PathLike, check_item_index
 from ._options import check_write_options, fill_doc, store
-from ._validate import as_dask_array, check_names, check_not_masked, check_timing, inherit_metadata, require_timing, warn_defaults
+from ._validate import (
+    DEFAULT_CASTING,
+    as_dask_array,
+    check_float32_casting,
+    check_names,
+    check_not_masked,
+    check_timing,
+    float32_values,
+    inherit_metadata,
+    require_timing,
+    warn_defaults,
+)
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
@@ -45,6 +56,7 @@ if TYPE_CHECKING:
         metadata_from: PathLike | None
         cell_names: Sequence[str] | None
         end_time: EndTime
+        casting: str
 
 __all__ = [
     "EventSet",
@@ -132,27 +144,36 @@ def check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray:
     return arr.astype(np.uint64)
 
 
-def _check_amplitudes(values: Any, label: str) -> np.ndarray:
+def _check_amplitudes(values: Any, label: str, casting: str) -> np.ndarray:
     arr = _as_1d(values, label)
-    return to_float32(arr, label)
+    return to_float32(arr, label, casting)
 
 
-def to_float32(arr: np.ndarray, label: str) -> np.ndarray:
+def to_float32(arr: np.ndarray, label: str, casting: str = DEFAULT_CASTING) -> np.ndarray:
+    """``arr`` (real numbers) as float32 under ``casting``, checked before anything is written.
+
+    Under ``'same_value'`` (the default) an integer that float32 would round
+    (beyond 2**24) or a float beyond float32's range is refused with a
+    ``ValueError`` naming ``label``; numpy's rules decide by dtype alone
+    (``TypeError``), and ``'unsafe'`` is numpy's ``astype``.
+    """
     if arr.dtype.kind not in "biuf":
         msg = f"{label} has dtype {arr.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
         raise TypeError(msg)
-    with np.errstate(over="ignore"):
-        out = arr.astype(np.float32)
-    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and np.any(np.isinf(out) & np.isfinite(arr)):
+    casting = check_float32_casting(arr.dtype, label, casting)
+    out = float32_values(arr, label, casting)
+    if casting == "same_value" and arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and np.any(np.isinf(out) & np.isfinite(arr)):
         msg = f"{label} holds values beyond the float32 range (+/-{_FLOAT32_MAX:.4g}); they would be stored as infinity"
         raise ValueError(msg)
     return out
 
 
-def check_cell_events(offsets: Any, amplitudes: Any, label: str, limit_usecs: Fraction) -> tuple[np.ndarray, np.ndarray]:
+def check_cell_events(
+    offsets: Any, amplitudes: Any, label: str, limit_usecs: Fraction, casting: str = DEFAULT_CASTING
+) -> tuple[np.ndarray, np.ndarray]:
     """One cell's events, converted and checked (not sorted)."""
     offs = check_offsets(offsets, f"offsets{label}", limit_usecs)
-    amps = _check_amplitudes(amplitudes, f"amplitudes{label}")
+    amps = _check_amplitudes(amplitudes, f"amplitudes{label}", casting)
     if len(offs) != len(amps):
         msg = f"offsets{label} has {len(offs)} events but amplitudes{label} has {len(amps)}; they must be equal"
         raise ValueError(msg)
@@ -224,6 +245,7 @@ def write_event_set(
     metadata_from: PathLike | None = None,
     cell_names: Sequence[str] | None = None,
     end_time: EndTime = "exact",
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
@@ -246,6 +268,7 @@ def write_event_set(
         Unsigned, signed or whole-valued float arrays are accepted.
     amplitudes : sequence of 1-D array-like of float, one per cell
         Amplitude of each event, stored as float32 (NaN is stored as is).
+        Integers are accepted where float32 holds them exactly (see ``casting``).
     path : str or os.PathLike
         Output file; must end with ``.isxd``.
     timing : Timing, optional
@@ -269,6 +292,13 @@ def write_event_set(
         truncates it to whole milliseconds as the official writer does (byte
         identity with its files, but periods under about 1 ms then read back
         with fewer samples).
+    casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_value'
+        Which conversions of the amplitudes to float32 are allowed.
+        ``'same_value'`` refuses any value that would change: an integer
+        float32 cannot hold (beyond 2**24, such as 16777217) or a float beyond
+        float32's range (floats are rounded to float32's precision). numpy's
+        rules decide by dtype alone; ``'unsafe'`` is numpy's ``astype``, which
+        rounds such integers and turns such floats into infinity.
     {options}
 
     Returns
@@ -285,8 +315,8 @@ def write_event_set(
         Different numbers of cells in ``offsets``, ``amplitudes`` and
         ``cell_names``; repeated or too long names; offsets and amplitudes of
         different lengths; a negative offset, one at or past the end of the
-        recording, or one repeated within a cell; amplitudes beyond the
-        float32 range; a path not ending in ``.isxd``.
+        recording, or one repeated within a cell; amplitudes that float32
+        cannot hold (under ``casting='same_value'``); a path not ending in ``.isxd``.
     FileExistsError
         ``path`` exists and ``overwrite`` is False.
     FileNotFoundError
@@ -316,6 +346,7 @@ def write_event_set(
         msg = "timing is required (or metadata_from, a cell set or movie to take it from)"
         raise TypeError(msg)
     timing = require_timing(timing)
+    casting = check_float32_casting(np.float32, "amplitudes", casting)
     if isinstance(offsets, (str, bytes)) or not isinstance(offsets, (Sequence, np.ndarray)):
         msg = f"offsets must be a sequence with one array of offsets per cell, got {type(offsets).__name__}"
         raise TypeError(msg)
@@ -330,7 +361,7 @@ def write_event_set(
     limit = duration_usecs(timing)
     sorted_offsets, sorted_amplitudes = [], []
     for k, name in enumerate(names):
-        offs, amps = check_cell_events(offsets[k], amplitudes[k], f"[{k}]", limit)
+        offs, amps = check_cell_events(offsets[k], amplitudes[k], f"[{k}]", limit, casting)
         order = np.argsort(offs, kind="stable")
         offs, amps = offs[order], amps[order]
         _check_unique(offs, f"[{k}]", name)
@@ -347,10 +378,23 @@ def write_event_set(
 
 
 # -- bulk writing from a dense amplitude array ----------------------------------------------------
-def _summarize_block(block: np.ndarray, block_info: Any = None) -> np.ndarray:
-    """Per row of a block: events (non-zero float32 values), global index of the first, and overflow to infinity."""
-    col0 = int(block_info[0]["array-location"][1][0]) if block_info else 0
-    values = _block_float32(block)
+def _block_offset(block_info: Any) -> tuple[int, int]:
+    """Where a block starts in ``amplitudes`` (row, column); (0, 0) when Dask gives no ``block_info``."""
+    if not block_info:
+        return (0, 0)
+    (r0, _), (c0, _) = block_info[0]["array-location"]
+    return (int(r0), int(c0))
+
+
+def _summarize_block(block: np.ndarray, casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray:
+    """Per row of a block: events (non-zero float32 values), global index of the first, and overflow to infinity.
+
+    Under ``casting='same_value'`` an integer that float32 would round raises
+    the ``ValueError`` naming ``amplitudes`` and its index.
+    """
+    offset = _block_offset(block_info)
+    col0 = offset[1]
+    values = _block_float32(block, casting, offset)
     nonzero = values != 0
     counts = np.count_nonzero(nonzero, axis=1)
     first = np.where(counts > 0, np.argmax(nonzero, axis=1) + col0, -1) if values.shape[1] else np.full(len(values), -1)
@@ -358,9 +402,8 @@ def _summarize_block(block: np.ndarray, block_info: Any = None) -> np.ndarray:
     return np.stack([counts, first, overflow.astype(np.int64)], axis=1).astype(np.int64)
 
 
-def _block_float32(block: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return np.asarray(block).astype(np.float32, copy=False)
+def _block_float32(block: np.ndarray, casting: str, offset: tuple[int, int]) -> np.ndarray:
+    return float32_values(np.asarray(block), "amplitudes", casting, offset)
 
 
 def _write_dense_block(
@@ -371,9 +414,11 @@ def _write_dense_block(
     row0: int,
     col0: int,
     period: Duration,
+    casting: str = DEFAULT_CASTING,
 ) -> int:
     """Pack the events of one block and write each row's run at its place among that cell's packets."""
-    values = _block_float32(block)
+    # Checked again: a value of non-deterministic input may differ from the first pass.
+    values = _block_float32(block, casting, (row0, col0))
     rows, cols = np.nonzero(values)  # row-major: by cell, then by time
     counts = np.bincount(rows, minlength=len(values))
     if not np.array_equal(counts, expected_counts):
@@ -417,6 +462,7 @@ def write_event_set_dense(
     metadata_from: PathLike | None = None,
     cell_names: Sequence[str] | None = None,
     end_time: EndTime = "exact",
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
@@ -432,7 +478,9 @@ def write_event_set_dense(
     ``round(i * period)`` in microseconds (rounded half to even, exactly) and
     amplitude ``amplitudes[c, i]`` as float32. A value is an event when it is
     non-zero as float32 (NaN is an event; values below float32's smallest
-    subnormal are not).
+    subnormal are not). By default an amplitude float32 cannot hold (an
+    integer beyond 2**24, a float beyond float32's range) is refused, before
+    the file is created (see ``casting``).
 
     The array is read twice, chunk by chunk, and never held in memory: a
     first pass counts the events of each cell in each chunk (this pass runs
@@ -452,7 +500,7 @@ def write_event_set_dense(
         Defaults to ``num_samples`` samples of 50 ms from the epoch (with a
         :class:`DefaultMetadataWarning`). Its period must be at least 1
         microsecond (sample offsets are whole microseconds).
-    extra_properties, metadata_from, cell_names, end_time
+    extra_properties, metadata_from, cell_names, end_time, casting
         As in :func:`write_event_set`.
     {options}
         Here ``compute_kwargs`` applies to both passes, and ``resume=True`` is
@@ -467,10 +515,12 @@ def write_event_set_dense(
     ------
     ValueError
         ``amplitudes`` not 2-D, or its shape not ``(len(cell_names), timing.num_samples)``;
-        values beyond the float32 range; a period under 1 us; unknown chunk sizes;
+        values float32 cannot hold (under ``casting='same_value'``; the message
+        gives the index of one); a period under 1 us; unknown chunk sizes;
         bad names or path (as in :func:`write_event_set`).
     TypeError
-        ``amplitudes`` not of a real dtype, ``timing`` not a Timing.
+        ``amplitudes`` not of a real dtype, or of one ``casting`` does not
+        allow; ``timing`` not a Timing.
     FileExistsError, FileNotFoundError
         As in :func:`write_event_set`.
     RuntimeError
@@ -501,6 +551,7 @@ def write_event_set_dense(
     if amps.dtype.kind not in "biuf":
         msg = f"amplitudes has dtype {amps.dtype}, which cannot be stored as float32 amplitudes; expected real numbers"
         raise TypeError(msg)
+    casting = check_float32_casting(amps.dtype, "amplitudes", casting)
     num_cells, num_samples = (int(n) for n in amps.shape)
     timing = check_timing(timing, num_samples, "amplitudes")
     if timing.period.to_fraction() * 1_000_000 < 1:
@@ -514,11 +565,11 @@ def write_event_set_dense(
     col_starts = np.concatenate([[0], np.cumsum(amps.chunks[1])]).astype(np.int64)
     num_col_chunks = len(amps.chunks[1])
     summary_blocks = amps.map_blocks(
-        _summarize_block, chunks=(amps.chunks[0], (3,) * num_col_chunks), dtype=np.int64,
+        _summarize_block, casting, chunks=(amps.chunks[0], (3,) * num_col_chunks), dtype=np.int64,
     )
     warn_defaults(timing_given=timing_given, spacing_given=True)
     summary = np.asarray(summary_blocks.compute(**(compute_kwargs or {}))).reshape(num_cells, num_col_chunks, 3)
-    if summary[:, :, 2].any():
+    if casting == "same_value" and summary[:, :, 2].any():
         cell = int(np.flatnonzero(summary[:, :, 2].any(axis=1))[0])
         msg = f"amplitudes holds values beyond the float32 range (+/-{_FLOAT32_MAX:.4g}) for cell {cell}; they would be stored as infinity"
         raise ValueError(msg)
@@ -546,7 +597,8 @@ def write_event_set_dense(
                     continue
                 writes.append(
                     delayed(_write_dense_block, pure=False)(
-                        blocks[i, j], target, first_packets[r0:r1, j].copy(), counts[r0:r1, j].copy(), r0, int(col_starts[j]), timing.period
+                        blocks[i, j], target, first_packets[r0:r1, j].copy(), counts[r0:r1, j].copy(), r0, int(col_starts[j]),
+                        timing.period, casting,
                     )
                 )
     except BaseException:

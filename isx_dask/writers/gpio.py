@@ -47,7 +47,16 @@ from ..layout.gpio import (
 from ..metadata import Timing
 from ..target import check_output_path, store_then_commit
 from ._options import check_compute_kwargs
-from ._validate import as_dask_array, check_name, check_not_masked, inherit_metadata, require_timing
+from ._validate import (
+    DEFAULT_CASTING,
+    as_dask_array,
+    check_float32_casting,
+    check_name,
+    check_not_masked,
+    float32_values,
+    inherit_metadata,
+    require_timing,
+)
 from .event_set import check_offsets, packets_by_cell, to_float32
 
 if TYPE_CHECKING:
@@ -171,9 +180,9 @@ def _as_1d(values: Any, label: str) -> np.ndarray:
     return arr
 
 
-def _check_values(values: Any, label: str) -> np.ndarray:
+def _check_values(values: Any, label: str, casting: str) -> np.ndarray:
     arr = _as_1d(values, label)
-    out = to_float32(arr, label)
+    out = to_float32(arr, label, casting)
     bad = np.flatnonzero(~np.isfinite(out))
     if bad.size:
         msg = (
@@ -184,7 +193,7 @@ def _check_values(values: Any, label: str) -> np.ndarray:
     return out
 
 
-def _check_sparse(data: Sequence[Any], timing: Timing) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _check_sparse(data: Sequence[Any], timing: Timing, casting: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Each channel's offsets and values, checked, converted and sorted by offset."""
     limit = duration_usecs(timing)
     offsets, values = [], []
@@ -193,7 +202,7 @@ def _check_sparse(data: Sequence[Any], timing: Timing) -> tuple[list[np.ndarray]
             msg = f"data[{k}] must be an (offsets, values) pair for channel {k}, got {type(pair).__name__}"
             raise TypeError(msg)
         offs = check_offsets(_as_1d(pair[0], f"data[{k}] offsets"), f"data[{k}] offsets", limit)
-        vals = _check_values(pair[1], f"data[{k}] values")
+        vals = _check_values(pair[1], f"data[{k}] values", casting)
         if len(offs) != len(vals):
             msg = f"data[{k}] has {len(offs)} offsets but {len(vals)} values; they must be equal"
             raise ValueError(msg)
@@ -249,21 +258,33 @@ def _check_imu(channels: Sequence[Any], offsets: list[np.ndarray] | None) -> Non
 
 
 # -- dense input ------------------------------------------------------------------------------------
-def _block_flags(block: np.ndarray) -> np.ndarray:
-    """Per row of a block: [values that are not finite, finite values beyond the float32 range]."""
+def _block_offset(block_info: Any) -> tuple[int, int]:
+    """Where a block starts in ``data`` (row, column); (0, 0) when Dask gives no ``block_info``."""
+    if not block_info:
+        return (0, 0)
+    (r0, _), (c0, _) = block_info[0]["array-location"]
+    return (int(r0), int(c0))
+
+
+def _block_flags(block: np.ndarray, casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray:
+    """Per row of a block: [values that are not finite, finite values beyond the float32 range].
+
+    Under ``casting='same_value'`` an integer that float32 would round raises
+    the ``ValueError`` naming ``data`` and its index.
+    """
+    values = float32_values(np.asarray(block), "data", casting, _block_offset(block_info))
     with np.errstate(over="ignore", invalid="ignore"):
-        values = np.asarray(block).astype(np.float32, copy=False)
         finite = np.isfinite(block) if block.dtype.kind == "f" else np.ones(block.shape, bool)
         overflow = np.count_nonzero(np.isinf(values) & finite, axis=1)
         nonfinite = np.count_nonzero(~finite, axis=1)
     return np.stack([nonfinite, overflow], axis=1).astype(np.int64)[:, None, :]
 
 
-def _pack_dense_block(block: np.ndarray, period: Any, block_info: Any = None) -> np.ndarray:
+def _pack_dense_block(block: np.ndarray, period: Any, casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray:
     """Pack a ``(rows, cols)`` block into its ``(rows, cols, 20)`` packet bytes."""
     (r0, r1), (c0, c1) = block_info[0]["array-location"]
-    with np.errstate(over="ignore", invalid="ignore"):
-        values = np.asarray(block).astype(np.float32, copy=False)
+    # Checked again: a value of non-deterministic input may differ from the check pass.
+    values = float32_values(np.asarray(block), "data", casting, (int(r0), int(c0)))
     if not np.all(np.isfinite(values)):
         msg = (
             "data gave non-finite float32 values on the write pass that the check pass did not see; "
@@ -276,12 +297,12 @@ def _pack_dense_block(block: np.ndarray, period: Any, block_info: Any = None) ->
     return encode_packets(offsets, channels, values.reshape(-1)).reshape(rows, cols, EVENT_PACKET_NBYTES)
 
 
-def _dense_packets(amps: Any, timing: Timing, compute_kwargs: dict[str, Any]) -> Any:
+def _dense_packets(amps: Any, timing: Timing, compute_kwargs: dict[str, Any], casting: str) -> Any:
     """Check every value (pass 1, computed now), and return the lazy packed packets (pass 2)."""
     import dask.array as da
 
     num_col_chunks = len(amps.chunks[1])
-    flags_blocks = amps.map_blocks(_block_flags, chunks=(amps.chunks[0], (1,) * num_col_chunks, (2,)), new_axis=2, dtype=np.int64)
+    flags_blocks = amps.map_blocks(_block_flags, casting, chunks=(amps.chunks[0], (1,) * num_col_chunks, (2,)), new_axis=2, dtype=np.int64)
     flags = np.asarray(flags_blocks.compute(**compute_kwargs)).sum(axis=1)
     for column, what in ((0, "non-finite values (NaN or infinity)"), (1, f"values beyond the float32 range (+/-{_FLOAT32_MAX:.4g})")):
         if flags[:, column].any():
@@ -294,7 +315,7 @@ def _dense_packets(amps: Any, timing: Timing, compute_kwargs: dict[str, Any]) ->
     if max(amps.chunks[1], default=0) > cols:
         amps = amps.rechunk({1: cols})
     packed = amps.map_blocks(
-        _pack_dense_block, timing.period, new_axis=2, chunks=(*amps.chunks, (EVENT_PACKET_NBYTES,)), dtype=np.uint8
+        _pack_dense_block, timing.period, casting, new_axis=2, chunks=(*amps.chunks, (EVENT_PACKET_NBYTES,)), dtype=np.uint8
     )
     assert isinstance(packed, da.Array)
     return packed
@@ -308,7 +329,8 @@ data : sequence of (offsets, values) pairs, or array of shape (num_channels, num
     num_samples * period``, unique within a channel, in any order;
     ``values`` real numbers stored as float32. Dense input: a NumPy or Dask
     array with every sample of every channel, sample ``i`` stored at offset
-    ``round(i * period)`` us. Values must be finite."""
+    ``round(i * period)`` us. Values must be finite, and by default values
+    float32 cannot hold are refused (see ``casting``)."""
 
 _DOC_TIMING = """\
 timing : Timing
@@ -324,6 +346,14 @@ signal_types : sequence of {'sparse', 'dense', 0, 1}, optional
     ``'dense'`` (a value at every sample). Defaults to sparse for sparse
     input, dense for dense input. A dense channel given as sparse input
     must hold samples 0, 1, ..., n-1 at their offsets ``round(i * period)``.
+casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_value'
+    Which conversions of the values to float32 are allowed. ``'same_value'``
+    refuses an integer float32 cannot hold (beyond 2**24, such as 16777217)
+    and a float beyond float32's range (floats are rounded to float32's
+    precision); it checks every value before the file is created. numpy's
+    rules decide by dtype alone; ``'unsafe'`` is numpy's ``astype``, which
+    rounds such integers (values beyond float32's range are refused whatever
+    ``casting``: they would be infinite).
 extra_properties : JSON-serialisable, optional
     Stored as the footer's ``extraProperties`` (finite numbers only).
 metadata_from : str or os.PathLike, optional
@@ -352,12 +382,14 @@ def _write(
     signal_types: Sequence[str | int] | None,
     extra_properties: Any,
     metadata_from: PathLike | None,
+    casting: str,
     overwrite: bool,
     compute: bool,
     fsync: bool,
     compute_kwargs: dict[str, Any] | None,
 ) -> Delayed | None:
     _check_bool(overwrite, "overwrite")
+    casting = check_float32_casting(np.float32, "data", casting)
     _check_bool(compute, "compute")
     _check_bool(fsync, "fsync")
     kwargs = _check_compute_kwargs(compute_kwargs)
@@ -370,6 +402,7 @@ def _write(
         if amps.dtype.kind not in "biuf":
             msg = f"data has dtype {amps.dtype}, which cannot be stored as float32 values; expected real numbers"
             raise TypeError(msg)
+        check_float32_casting(amps.dtype, "data", casting)
         num_channels, num_samples = (int(n) for n in amps.shape)
         if num_samples != timing.num_samples:
             msg = f"data holds {num_samples} samples per channel but timing.num_samples is {timing.num_samples}; they must be equal"
@@ -394,14 +427,14 @@ def _write(
     types = _check_signal_types(signal_types, num_channels, SignalType.DENSE if dense else SignalType.SPARSE)
     if dense:
         path = check_output_path(path, overwrite)
-        packed = _dense_packets(amps, timing, kwargs)
+        packed = _dense_packets(amps, timing, kwargs, casting)
         counts = [num_samples] * num_channels
         metadata = gpio_footer(kind, timing, names, types, counts, [0] * num_channels, extra_properties)
         layout = dense_packets_layout(num_channels, num_samples)
         arrays = [(packed, layout)] if num_samples else []
         data_size = num_channels * num_samples * EVENT_PACKET_NBYTES
     else:
-        offsets, values = _check_sparse(data, timing)
+        offsets, values = _check_sparse(data, timing, casting)
         _check_dense_channels(offsets, types, timing)
         if kind == DataSetType.IMU:
             _check_imu(names, offsets)
@@ -421,13 +454,13 @@ def _write(
 def write_gpio_set(
     data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
     signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+    casting: str = ..., overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
 ) -> None: ...
 @overload
 def write_gpio_set(
     data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
     signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+    casting: str = ..., overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
 ) -> Delayed: ...
 
 
@@ -440,6 +473,7 @@ def write_gpio_set(
     signal_types: Sequence[str | int] | None = None,
     extra_properties: Any = None,
     metadata_from: PathLike | None = None,
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
@@ -499,7 +533,7 @@ def write_gpio_set(
     """
     return _write(
         DataSetType.GPIO, data, path, timing=timing, channel_names=channel_names, signal_types=signal_types,
-        extra_properties=extra_properties, metadata_from=metadata_from, overwrite=overwrite, compute=compute,
+        extra_properties=extra_properties, metadata_from=metadata_from, casting=casting, overwrite=overwrite, compute=compute,
         fsync=fsync, compute_kwargs=compute_kwargs,
     )
 
@@ -508,13 +542,13 @@ def write_gpio_set(
 def write_imu_set(
     data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
     signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+    casting: str = ..., overwrite: bool = ..., compute: Literal[True] = ..., fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
 ) -> None: ...
 @overload
 def write_imu_set(
     data: Any, path: PathLike, *, timing: Timing | None = ..., channel_names: Sequence[str] | None = ...,
     signal_types: Sequence[str | int] | None = ..., extra_properties: Any = ..., metadata_from: PathLike | None = ...,
-    overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
+    casting: str = ..., overwrite: bool = ..., compute: Literal[False], fsync: bool = ..., compute_kwargs: dict[str, Any] | None = ...,
 ) -> Delayed: ...
 
 
@@ -527,6 +561,7 @@ def write_imu_set(
     signal_types: Sequence[str | int] | None = None,
     extra_properties: Any = None,
     metadata_from: PathLike | None = None,
+    casting: str = DEFAULT_CASTING,
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
@@ -572,7 +607,7 @@ def write_imu_set(
     """
     return _write(
         DataSetType.IMU, data, path, timing=timing, channel_names=channel_names, signal_types=signal_types,
-        extra_properties=extra_properties, metadata_from=metadata_from, overwrite=overwrite, compute=compute,
+        extra_properties=extra_properties, metadata_from=metadata_from, casting=casting, overwrite=overwrite, compute=compute,
         fsync=fsync, compute_kwargs=compute_kwargs,
     )
 
