@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 480 inputs tried; 452 refused before
+Summary (kept in step by ``test_catalogue_counts``): 486 inputs tried; 458 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 0 known gaps marked ``xfail(strict=True)`` (a gap names the file at fault in its reason).
@@ -525,6 +525,10 @@ case("write_vessel_set/vessel_type_missing", lambda d, s: xd.write_vessel_set(IM
 case("write_vessel_set/lines_shape", lambda d, s: wvs(d, lines=np.zeros((2, 3, 2), int)), ValueError, r"lines.*\(2, 2, 2\)|lines.*shape")
 case("write_vessel_set/lines_count", lambda d, s: wvs(d, lines=LINES[:1]), ValueError, r"lines")
 case("write_vessel_set/lines_fraction", lambda d, s: wvs(d, lines=LINES + 0.5), (ValueError, TypeError), r"lines")
+case("write_vessel_set/line_x_is_cols", lambda d, s: wvs(d, lines=np.array([[[0, 0], [1, 1]], [[2, 2], [COLS, 3]]])), ValueError, r"lines\[1\] \(vessel 1\) has point 1 at \(x=5, y=3\), outside the projection image .*0 <= x < 5")
+case("write_vessel_set/line_y_negative", lambda d, s: wvs(d, lines=np.array([[[0, -1], [1, 1]], [[2, 2], [3, 3]]])), ValueError, r"lines\[0\] \(vessel 0\) has point 0 at \(x=0, y=-1\), outside .*0 <= y < 4")
+case("write_vessel_set/line_x_y_swapped", lambda d, s: wvs(d, lines=np.array([[[0, 0], [1, 1]], [[2, 2], [1, 4]]])), ValueError, r"lines\[1\] .*\(x=1, y=4\), outside .*y is the row")
+case("write_vessel_set/line_rbc_outside", lambda d, s: wvs(d, lines=np.array([[[0, 0], [1, 0], [1, 1], [0, 9]], [[0, 0]] * 4]), vessel_type="rbc velocity", direction_traces=TR), ValueError, r"lines\[0\] \(vessel 0\) has point 3 at \(x=0, y=9\), outside")
 case("write_vessel_set/image_3d", lambda d, s: wvs(d, image=M16.astype(np.float32)), ValueError, r"image must have 2 dimensions")
 case("write_vessel_set/image_0x0", lambda d, s: wvs(d, image=np.zeros((0, 0), np.float32), spacing=None), ValueError, r"image .*(0|empty|at least one)")
 case("write_vessel_set/traces_count", lambda d, s: wvs(d, traces=TR[:1]), ValueError, r"traces")
@@ -708,6 +712,8 @@ case("VesselSet.write/zero_samples", lambda d, s: xd.VesselSet.write(out(d), Tim
 case("VesselSet.write/extra_properties_surrogate", lambda d, s: xd.VesselSet.write(out(d), T, S, "vessel diameter", extra_properties="\ud800"), ValueError, r"extra_properties")
 case("VesselSet.write/path_exists", lambda d, s: xd.VesselSet.write(out(d), T, S, "vessel diameter"), FileExistsError, r"already exists", existing=True)
 case("VesselSet.set_vessel_diameter_data/line_shape", lambda d, s: s.set_vessel_diameter_data(0, IMG, np.zeros((4, 2), int), TR[0], TR[0]), ValueError, r"line", prepare=opened(vessel_writer), cleanup=discard)
+case("VesselSet.set_vessel_diameter_data/line_outside", lambda d, s: s.set_vessel_diameter_data(0, IMG, np.array([[0, 0], [COLS, 0]]), TR[0], TR[0]), ValueError, r"line \(vessel 0\) has point 1 at \(x=5, y=0\), outside the projection image", prepare=opened(vessel_writer), cleanup=discard)
+case("VesselSet.set_rbc_velocity_data/line_outside", lambda d, s: s.set_rbc_velocity_data(0, IMG, np.array([[0, 0], [1, 0], [1, 1], [-1, 1]]), TR[0], TR[0]), ValueError, r"line \(vessel 0\) has point 3 at \(x=-1, y=1\), outside", prepare=opened(lambda d: xd.VesselSet.write(out(d), T, S, "rbc velocity")), cleanup=discard)
 case("VesselSet.set_vessel_diameter_data/trace_1e300", lambda d, s: s.set_vessel_diameter_data(0, IMG, LINES[0], full((N,), 1e300, np.float64), TR[0]), ValueError, r"trace.*float32", prepare=opened(vessel_writer), cleanup=discard)
 case("VesselSet.set_vessel_diameter_data/name_nul", lambda d, s: s.set_vessel_diameter_data(0, IMG, LINES[0], TR[0], TR[0], "V\x00"), ValueError, r"name.*NUL", prepare=opened(vessel_writer), cleanup=discard)
 case("VesselSet.set_rbc_velocity_data/wrong_type", lambda d, s: s.set_rbc_velocity_data(0, IMG, RBC_LINES[0], TR[0], TR[0]), (ValueError, RuntimeError), r"rbc|vessel diameter", prepare=opened(vessel_writer), cleanup=discard)

@@ -36,7 +36,8 @@ def make_inputs(seed: int, n: int, t: int, vessel_type: str, heatmap: tuple[int,
     inputs = {
         "vessel_type": vessel_type,
         "image": rng.random((ROWS, COLS)).astype(np.float32),
-        "lines": rng.integers(-3, 50, size=(n, points, 2)).astype(np.int64),
+        # (x, y) points inside the ROWS x COLS projection: x is the column, y the row.
+        "lines": np.stack([rng.integers(0, COLS, size=(n, points)), rng.integers(0, ROWS, size=(n, points))], axis=-1).astype(np.int64),
         "traces": rng.normal(size=(n, t)).astype(np.float32),
         ("direction_traces" if points == 4 else "center_traces"): rng.normal(size=(n, t)).astype(np.float32),
     }
@@ -453,3 +454,71 @@ def test_empty_names_are_zero_padded_as_the_official_core(tmp_path, isx):
         official = isx.VesselSet.read(str(path))
         assert [official.get_vessel_name(k) for k in range(12)] == expected
     assert bulk.read_bytes() == inc.read_bytes()
+
+
+# -- line points outside the projection image --------------------------------------------------------
+def _lines_inside(n: int, points: int) -> np.ndarray:
+    """Points on the corners of the ROWS x COLS projection: (x, y) = (column, row)."""
+    corners = np.array([[0, 0], [COLS - 1, 0], [COLS - 1, ROWS - 1], [0, ROWS - 1]], dtype=np.int64)
+    return np.stack([corners[:points]] * n)
+
+
+@pytest.mark.parametrize("rbc", [False, True], ids=["diameter", "rbc"])
+@pytest.mark.parametrize(
+    ("vessel", "point", "xy"),
+    [(1, 0, (-1, 0)), (0, 1, (COLS, 0)), (1, 1, (0, ROWS)), (0, 0, (0, -1)), (1, 1, (2**62, 2)), (0, 1, (ROWS, COLS - 1))],
+)
+def test_bulk_refuses_a_line_point_outside_the_image(tmp_path, rbc, vessel, point, xy):
+    vessel_type = "rbc velocity" if rbc else "vessel diameter"
+    inputs = make_inputs(3, 2, 4, vessel_type)
+    inputs["lines"] = _lines_inside(2, 4 if rbc else 2)
+    inputs["lines"][vessel, point] = xy
+    x, y = xy
+    match = (
+        rf"lines\[{vessel}\] \(vessel {vessel}\) has point {point} at \(x={x}, y={y}\), outside the projection image "
+        rf"of spacing.num_pixels=\({ROWS}, {COLS}\) \(rows, cols\); expected 0 <= x < {COLS} .* and 0 <= y < {ROWS}"
+    )
+    with pytest.raises(ValueError, match=match):
+        write_vs(tmp_path / "v.isxd", timing=xd.Timing(num_samples=4), spacing=xd.Spacing(num_pixels=(ROWS, COLS)), **inputs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bulk_accepts_every_corner_and_the_official_reader_returns_them(isx, tmp_path):
+    inputs = make_inputs(4, 2, 4, "rbc velocity")
+    inputs["lines"] = _lines_inside(2, 4)
+    out = tmp_path / "v.isxd"
+    write_vs(out, timing=xd.Timing(num_samples=4), spacing=xd.Spacing(num_pixels=(ROWS, COLS)), **inputs)
+    vs = isx.VesselSet.read(str(out))
+    for k in range(2):
+        np.testing.assert_array_equal(vs.get_vessel_line_data(k), [[0, 0], [COLS - 1, 0], [COLS - 1, ROWS - 1], [0, ROWS - 1]])
+
+
+@pytest.mark.parametrize("rbc", [False, True], ids=["diameter", "rbc"])
+def test_incremental_refuses_a_line_point_outside_the_image(tmp_path, rbc):
+    out = tmp_path / "v.isxd"
+    timing, spacing = xd.Timing(num_samples=3), xd.Spacing(num_pixels=(ROWS, COLS))
+    img, z3 = np.zeros((ROWS, COLS), np.float32), np.zeros(3, np.float32)
+    points = 4 if rbc else 2
+    with xd.VesselSet.write(out, timing, spacing, "rbc velocity" if rbc else "vessel diameter") as vs:
+        write = vs.set_rbc_velocity_data if rbc else vs.set_vessel_diameter_data
+        write(0, img, _lines_inside(1, points)[0], z3, z3)
+        partial = [p for p in tmp_path.iterdir()]
+        before = {p: p.read_bytes() for p in partial}
+        bad = _lines_inside(1, points)[0]
+        bad[points - 1] = (COLS, ROWS - 1)  # one column right of the image
+        with pytest.raises(ValueError, match=rf"line \(vessel 1\) has point {points - 1} at \(x={COLS}, y={ROWS - 1}\), outside the projection image"):
+            write(1, img, bad, z3, z3)
+        assert {p: p.read_bytes() for p in partial} == before  # nothing written
+        write(1, img, _lines_inside(1, points)[0], z3, z3)
+    assert xd.open_isxd(out).num_vessels == 2
+
+
+def test_official_writer_and_reader_keep_points_outside_the_image(isx, tmp_path):
+    """Why the refusal: the official package stores and returns any int64, with no error."""
+    out = str(tmp_path / "official.isxd")
+    vs = isx.VesselSet.write(out, isx.Timing(num_samples=3), isx.Spacing(num_pixels=(ROWS, COLS)), "vessel diameter")
+    z3 = np.zeros(3, np.float32)
+    vs.set_vessel_diameter_data(0, np.zeros((ROWS, COLS), np.float32), np.array([[-3, 100], [COLS, ROWS]]), z3, z3)
+    vs.flush()
+    del vs
+    np.testing.assert_array_equal(isx.VesselSet.read(out).get_vessel_line_data(0), [[-3, 100], [COLS, ROWS]])

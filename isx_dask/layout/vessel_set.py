@@ -27,6 +27,7 @@ __all__ = [
     "VESSEL_STATUS_CODES",
     "VESSEL_TYPES",
     "VesselSetLayout",
+    "check_line_points",
     "parse_vessel_set_footer",
     "vessel_set_footer",
 ]
@@ -48,6 +49,39 @@ def check_vessel_type(vessel_type: Any) -> str:
         msg = f"vessel_type must be 'vessel diameter' or 'rbc velocity', got {vessel_type!r}"
         raise ValueError(msg)
     return vessel_type
+
+
+def check_line_points(lines: Any, num_pixels: tuple[int, int], name: str, first_vessel: int = 0) -> None:
+    """``ValueError`` unless every line point of ``lines`` is a pixel of the projection image.
+
+    ``lines`` is an integer array of shape ``(num_vessels, num_points, 2)``,
+    rows of ``(x, y)``: ``x`` is the column, ``0 <= x < cols``, and ``y`` the row,
+    ``0 <= y < rows``, with ``(rows, cols) = num_pixels`` (the order the
+    official reader returns and its own files hold). The official writer and
+    reader store and return any int64, so a point off the image would be kept
+    silently and read back as a measurement line the projection does not
+    contain. ``name`` and ``first_vessel`` (the vessel index of ``lines[0]``)
+    go into the message.
+    """
+    import numpy as np
+
+    points = np.asarray(lines)
+    if points.size == 0:
+        return
+    rows, cols = (int(n) for n in num_pixels)
+    x, y = points[..., 0], points[..., 1]
+    outside = (x < 0) | (x >= cols) | (y < 0) | (y >= rows)
+    if outside.any():
+        k, p = (int(i) for i in np.argwhere(outside)[0])
+        count = int(np.count_nonzero(outside.any(axis=1)))
+        where = f"{name}[{k}]" if name == "lines" else name
+        msg = (
+            f"{where} (vessel {first_vessel + k}) has point {p} at (x={int(x[k, p])}, y={int(y[k, p])}), outside the "
+            f"projection image of spacing.num_pixels=({rows}, {cols}) (rows, cols); expected 0 <= x < {cols} (x is "
+            f"the column) and 0 <= y < {rows} (y is the row)"
+            + (f"; {count} vessels have points outside" if count > 1 else "")
+        )
+        raise ValueError(msg)
 
 
 class VesselSetLayout:

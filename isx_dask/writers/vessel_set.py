@@ -18,6 +18,7 @@ import numpy as np
 from ..layout import ArrayLayout
 from ..layout.vessel_set import (
     VesselSetLayout,
+    check_line_points,
     check_vessel_type,
     vessel_set_extra_properties,
     vessel_set_footer,
@@ -204,6 +205,8 @@ def write_vessel_set(
         The projection image, stored once for all vessels (float32).
     lines : array of int, shape (num_vessels, 2, 2) or (num_vessels, 4, 2)
         Line points as rows of (x, y): 2 per vessel in diameter sets, 4 in rbc sets.
+        Each point is a pixel of the projection image: ``0 <= x < cols`` (x is
+        the column) and ``0 <= y < rows``; the official writer stores any value.
     traces : numpy.ndarray or dask.array.Array, shape (num_vessels, num_samples)
         Diameter or velocity traces (float32).
     path : str or os.PathLike
@@ -243,7 +246,7 @@ def write_vessel_set(
     ------
     ValueError
         Unknown vessel type or status, wrong shapes (lines, traces, heatmaps,
-        image against spacing), heatmaps for some vessels only or on a diameter
+        image against spacing), a line point outside the projection image, heatmaps for some vessels only or on a diameter
         set, a second trace of the wrong kind, names over 255 bytes.
     TypeError
         Lines that are not integers, or values that do not convert to float32.
@@ -290,6 +293,7 @@ def write_vessel_set(
     timing = check_timing(timing, num_samples, "traces")
     spacing = check_spacing(spacing, image.shape, "image")
     _check_geometry(timing.num_samples, spacing.num_pixels)
+    check_line_points(lines_np, spacing.num_pixels, "lines")
     stacked, per_vessel, shapes = _heatmap_inputs(correlations, n, num_samples, casting)
     names = check_names(vessel_names, n, prefix="V", label="vessel_names")
     vessel_statuses = check_statuses(statuses, n, item="vessel")
@@ -528,7 +532,8 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         image : numpy.ndarray, shape spacing.num_pixels
             Projection image; stored from the first vessel only (as the official writer).
         line : numpy.ndarray of int, shape (2, 2)
-            Two (x, y) points.
+            Two (x, y) points, pixels of the projection image (``0 <= x < cols``,
+            ``0 <= y < rows``); unlike the official writer, a point outside is refused.
         trace, center_trace : numpy.ndarray, shape (num_samples,)
             Diameter and centre traces.
         name : str, optional
@@ -559,7 +564,8 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         index, image, name
             As in :meth:`set_vessel_diameter_data`.
         line : numpy.ndarray of int, shape (4, 2)
-            Four (x, y) points.
+            Four (x, y) points, pixels of the projection image (as in
+            :meth:`set_vessel_diameter_data`).
         trace, direction_trace : numpy.ndarray, shape (num_samples,)
             Velocity trace, and direction in degrees from +x.
         correlations_trace : numpy.ndarray, shape (num_samples, 3, rows, cols), optional
@@ -579,6 +585,7 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         layout0 = VesselSetLayout(self._timing, self._spacing, self._vessel_type, 0)
         image = _small_array(image, "image", _F32, self._spacing.num_pixels)
         line = _small_array(line, "line", _I8, (layout0.num_points, 2))
+        check_line_points(line[None], self._spacing.num_pixels, "line", index)
         trace = _small_array(trace, "trace", _F32, (T,))
         label = "center_trace" if self._vessel_type == "vessel diameter" else "direction_trace"
         second = _small_array(second, label, _F32, (T,))
