@@ -21,7 +21,7 @@ Incremental writers (``Movie``, ``CellSet`` ...) are opened before the bad call;
 their temporary file is part of the "before" state, must come out byte-identical
 and is discarded afterwards.
 
-Summary (kept in step by ``test_catalogue_counts``): 486 inputs tried; 458 refused before
+Summary (kept in step by ``test_catalogue_counts``): 500 inputs tried; 472 refused before
 any byte with a clear error; 28 (values of lazy Dask, Zarr or TIFF input, and a size the
 disk cannot reserve) refused after the temporary file existed, with nothing committed and no
 leftovers; 0 known gaps marked ``xfail(strict=True)`` (a gap names the file at fault in its reason).
@@ -327,6 +327,22 @@ case("write_movie/extra_properties_int_key", lambda d, s: xd.write_movie(M16, ou
 case("write_cell_set/extra_properties_nested_none_key", lambda d, s: wcs(d, extra_properties={"a": [{None: 1}]}), ValueError, r"extra_properties\['a'\]\[0\] has the key None")
 case("write_gpio_set/extra_properties_bool_key", lambda d, s: xd.write_gpio_set(GPIO, out(d), timing=T, channel_names=["a"], extra_properties={True: 1}), ValueError, r"extra_properties has the key True")
 case("EventSet.write/extra_properties_float_key", lambda d, s: xd.EventSet.write(out(d), T, ["a"], extra_properties={0.5: 1}), ValueError, r"extra_properties has the key 0.5")
+OVER64 = {"k": [0, 2**64]}  # the official reader would read 2**64 back as the double 1.84467440737096e+19
+UNDER64 = {"k": -(2**63) - 1}
+case("write_movie/extra_properties_int_2**64", lambda d, s: xd.write_movie(M16, out(d), timing=T, spacing=S, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("write_movie/extra_properties_int_-2**63-1/dask", lambda d, s: xd.write_movie(lazy(M16), out(d), timing=T, spacing=S, extra_properties=UNDER64), ValueError, r"extra_properties\[\'k\'\] is -9223372036854775809, outside the integers the official reader holds exactly")
+case("write_image/extra_properties_int_2**64", lambda d, s: xd.write_image(IMG, out(d), spacing=S, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("create_movie/extra_properties_int_2**64", lambda d, s: xd.create_movie(out(d), timing=T, spacing=S, dtype=np.uint16, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("Movie.write/extra_properties_int_2**64", lambda d, s: xd.Movie.write(out(d), T, S, np.uint16, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("CellSet.write/extra_properties_int_-2**63-1", lambda d, s: xd.CellSet.write(out(d), T, S, extra_properties=UNDER64), ValueError, r"extra_properties\[\'k\'\] is -9223372036854775809, outside the integers the official reader holds exactly")
+case("EventSet.write/extra_properties_int_2**64", lambda d, s: xd.EventSet.write(out(d), T, ["a"], extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("VesselSet.write/extra_properties_int_2**64", lambda d, s: xd.VesselSet.write(out(d), T, S, "vessel diameter", extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("write_cell_set/extra_properties_int_2**64", lambda d, s: xd.write_cell_set(FP, TR, out(d), timing=T, spacing=S, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("write_event_set/extra_properties_int_2**64", lambda d, s: xd.write_event_set(OFFS, AMPS, out(d), timing=T, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("write_event_set_dense/extra_properties_int_2**64", lambda d, s: xd.write_event_set_dense(TR, out(d), timing=T, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("write_gpio_set/extra_properties_int_-2**63-1", lambda d, s: xd.write_gpio_set(GPIO, out(d), timing=T, channel_names=["a"], extra_properties=UNDER64), ValueError, r"extra_properties\[\'k\'\] is -9223372036854775809, outside the integers the official reader holds exactly")
+case("write_vessel_set/extra_properties_int_2**64", lambda d, s: xd.write_vessel_set(IMG, LINES, TR, out(d), vessel_type="vessel diameter", center_traces=TR, timing=T, spacing=S, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly")
+case("zarr_to_isxd/extra_properties_int_2**64", lambda d, s: xd.zarr_to_isxd(s, out(d), period=0.05, pixel_size=2, extra_properties=OVER64), ValueError, r"extra_properties\[\'k\'\]\[1\] is 18446744073709551616, outside the integers the official reader holds exactly", prepare=make_zarr(M16))
 case("write_movie/metadata_from_missing", lambda d, s: xd.write_movie(M16, out(d), metadata_from=d / "missing.isxd"), FileNotFoundError, r"metadata_from .*missing.isxd.* does not exist")
 case("write_movie/metadata_from_text", lambda d, s: xd.write_movie(M16, out(d), metadata_from=s), xd.IsxdFormatError, r"metadata_from .*notes.isxd.* is not a readable .isxd file", prepare=make_text)
 case("write_movie/metadata_from_wrong_shape", lambda d, s: xd.write_movie(M16[:, :2], out(d), metadata_from=s), ValueError, r"spacing.num_pixels", prepare=make_movie)

@@ -329,3 +329,49 @@ def test_lazy_reader_reads_nothing_until_computed_and_chunks_along_time(tmp_path
     with pytest.raises(FileNotFoundError):
         arr.compute()
     assert arr.chunks[0] == (5, 5, 5, 1)
+
+
+# -- extraProperties integers beyond 64 bits ---------------------------------------------------------
+_ACQUISITION = {"focus": 1, "gain": 2, "serial": "s", "type": "t", "exp": 3, "led": {"exPower": 1, "ogPower": 1}}
+
+
+def _movie_with_custom_metadata(path: Path, custom: dict) -> None:
+    xd.write_movie(np.zeros((2, 3, 4), np.uint16), path, timing=xd.Timing(num_samples=2), spacing=xd.Spacing(num_pixels=(3, 4)),
+                   extra_properties={"microscope": {**_ACQUISITION, "customMetadata": custom}})
+
+
+def test_extra_properties_64_bit_edges_read_back_exactly_in_the_official_reader(isx, tmp_path):
+    out = tmp_path / "edges.isxd"
+    _movie_with_custom_metadata(out, {"a": 2**64 - 1, "b": -(2**63), "c": 2**63})
+    info = isx.Movie.read(str(out)).get_acquisition_info()
+    assert (info["a"], info["b"], info["c"]) == (2**64 - 1, -(2**63), 2**63)
+    assert all(isinstance(info[k], int) for k in "abc")
+
+
+def test_official_reader_rounds_integers_beyond_64_bits(isx, tmp_path):
+    """Why they are refused: the official JSON parser reads them as doubles (a file patched byte by byte)."""
+    out = tmp_path / "patched.isxd"
+    _movie_with_custom_metadata(out, {"a": 1, "b": 2})
+    data = out.read_bytes()
+    json_size = int.from_bytes(data[-8:], "little")
+    start = len(data) - json_size - 9
+    text = data[start : start + json_size].replace(b'"a": 1', b'"a": 18446744073709551616').replace(b'"b": 2', b'"b": -9223372036854775809')
+    out.write_bytes(data[:start] + text + b"\0" + len(text).to_bytes(8, "little"))
+    info = isx.Movie.read(str(out)).get_acquisition_info()
+    assert isinstance(info["a"], float) and info["a"] != 2**64
+    assert isinstance(info["b"], float) and info["b"] != -(2**63) - 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "text"),
+    [
+        ({"a": 2**64}, r"extra_properties\['a'\]", "18446744073709551616"),
+        ({"a": {"b": [0, -(2**63) - 1]}}, r"extra_properties\['a'\]\['b'\]\[1\]", "-9223372036854775809"),
+        ([1, {"x": 10**200}], r"extra_properties\[1\]\['x'\]", "an integer of 665 bits"),
+    ],
+)
+def test_extra_properties_integers_beyond_64_bits_are_refused(tmp_path, extra, path, text):
+    with pytest.raises(ValueError, match=rf"{path} is {text}, outside the integers the official reader holds exactly \(-2\*\*63 to 2\*\*64 - 1"):
+        xd.write_movie(np.zeros((2, 3, 4), np.uint16), tmp_path / "m.isxd", timing=xd.Timing(num_samples=2),
+                       spacing=xd.Spacing(num_pixels=(3, 4)), extra_properties=extra)
+    assert list(tmp_path.iterdir()) == []

@@ -63,13 +63,20 @@ class DataSetType(enum.IntEnum):
     VESSEL_SET = 8
 
 
+#: The integers the official reader's JSON parser holds exactly (int64 and uint64); it parses
+#: any other integer as a double, so 2**64 reads back as 1.84467440737096e+19.
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1
+
+
 def check_extra_properties(extra_properties: Any) -> Any:
     """Check that ``extra_properties`` can be stored as strict JSON, and return it.
 
     Raises
     ------
     ValueError
-        If it holds NaN or infinity (the official reader rejects them) or cannot
+        If it holds NaN or infinity (the official reader rejects them), an
+        integer outside ``-2**63 .. 2**64 - 1`` (the official reader would read
+        it back as a rounded float; the message gives its key path), or cannot
         be serialised to JSON.
     """
     try:
@@ -80,7 +87,27 @@ def check_extra_properties(extra_properties: Any) -> Any:
     except TypeError as err:
         msg = f"extra_properties must be JSON-serialisable (dict, list, str, int, float, bool, None): {err}"
         raise ValueError(msg) from None
+    _check_json_ints(extra_properties, "extra_properties")
     return extra_properties
+
+
+def _check_json_ints(value: Any, name: str) -> None:
+    """Refuse an integer the official reader would not read back exactly, naming its key path."""
+    stack: list[tuple[str, Any]] = [(name, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{where}[{key!r}]", sub) for key, sub in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{k}]", sub) for k, sub in reversed(list(enumerate(item))))
+        elif isinstance(item, int) and not isinstance(item, bool) and not JSON_INT_MIN <= item <= JSON_INT_MAX:
+            text = str(item) if item.bit_length() <= 128 else f"an integer of {item.bit_length()} bits"
+            msg = (
+                f"{where} is {text}, outside the integers the official reader holds exactly "
+                f"(-2**63 to 2**64 - 1, int64 and uint64): it would read it back as a rounded float; "
+                f"store it as a string (or as a float, if rounding is acceptable)"
+            )
+            raise ValueError(msg)
 
 
 def encode_footer_json(metadata: dict[str, Any]) -> bytes:
