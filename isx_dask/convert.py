@@ -153,10 +153,18 @@ def check_source_target(source: Any, target: Any, *, source_arg: str = "source",
     ...
     ValueError: target 'movie.isxd' is the source path 'movie.isxd' itself; choose another target
     """
+    # "the source 'x'" (source_arg 'source'), "the source path 'x'", "the source SRC 'x'",
+    # and "sources[0] 'x'": never "the source source".
+    if source_arg == "source":
+        noun = "the source"
+    elif source_arg.lower().startswith("source"):
+        noun = source_arg
+    else:
+        noun = f"the source {source_arg}"
     if isinstance(source, (str, os.PathLike)) and isinstance(target, (str, os.PathLike)):
         a, b = os.fspath(source), os.fspath(target)
         if "://" in str(a) and str(a).rstrip("/") == str(b).rstrip("/"):
-            msg = f"{target_arg} {b!r} is the source {source_arg} {a!r} itself; choose another {target_arg}"
+            msg = f"{target_arg} {b!r} is {noun} {a!r} itself; choose another {target_arg}"
             raise ValueError(msg)
     src, dst = _local_location(source), _local_location(target)
     if src is None or dst is None:
@@ -165,13 +173,13 @@ def check_source_target(source: Any, target: Any, *, source_arg: str = "source",
     shown = f"{target_arg} {os.fspath(target)!r}"
     same = src == dst or (os.path.exists(src) and os.path.exists(dst) and os.path.samefile(src, dst))
     if same:
-        msg = f"{shown} is the source {source_arg} {shown_src} itself; choose another {target_arg}"
+        msg = f"{shown} is {noun} {shown_src} itself; choose another {target_arg}"
         raise ValueError(msg)
     if dst.startswith(os.path.join(src, "")):
-        msg = f"{shown} lies inside the source {source_arg} {shown_src}; choose a {target_arg} outside it"
+        msg = f"{shown} lies inside {noun} {shown_src}; choose a {target_arg} outside it"
         raise ValueError(msg)
     if src.startswith(os.path.join(dst, "")):
-        msg = f"{shown} contains the source {source_arg} {shown_src}, which replacing it would delete; choose another {target_arg}"
+        msg = f"{shown} contains {noun} {shown_src}, which replacing it would delete; choose another {target_arg}"
         raise ValueError(msg)
 
 

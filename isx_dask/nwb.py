@@ -209,6 +209,12 @@ def _check_paths(path: PathLike | Sequence[PathLike], nwb_path: PathLike, overwr
     if os.path.realpath(out) in real:
         msg = f"nwb_path {out!r} is also an input; expected a new file name"
         raise ValueError(msg)
+    if not out.lower().endswith(".nwb"):
+        msg = (
+            f"nwb_path {out!r} must end with '.nwb', the extension of NWB files (DANDI, for one, finds them "
+            f"by it); expected a file name such as 'session.nwb'"
+        )
+        raise ValueError(msg)
     return paths, check_new_file(out, "nwb_path", overwrite, "a file name such as 'session.nwb'")
 
 
@@ -610,7 +616,7 @@ def isxd_to_nwb(
         One ``.isxd`` file, or several of the same session (e.g. a movie, its
         cell set and its event set), converted into one NWB file.
     nwb_path : path
-        The NWB file to write (conventionally ``*.nwb``).
+        The NWB file to write; its name must end with ``.nwb``.
     session_description : str, optional
         NWB ``session_description``. Default: ``"Inscopix data from <file names>"``.
     identifier : str, optional
@@ -656,9 +662,9 @@ def isxd_to_nwb(
     TypeError
         If an argument has the wrong type.
     ValueError
-        If ``path`` is empty or repeats a file, ``nwb_path`` is an input, a
-        naive or too-late ``session_start_time`` is given, or a movie has frame
-        headers and ``frame_headers='refuse'``.
+        If ``path`` is empty or repeats a file, ``nwb_path`` is an input or
+        does not end with ``.nwb``, a naive or too-late ``session_start_time``
+        is given, or a movie has frame headers and ``frame_headers='refuse'``.
     NotImplementedError
         If an input is a vessel set, an image with non-square pixels or another
         type NWB core cannot hold here; nothing is written.

@@ -629,3 +629,41 @@ def test_zarr_format_3_source_under_zarr_python_2_names_the_need(tmp_path):
     with pytest.raises(ValueError, match=r"Zarr format 3 .*zarr-python >= 3 .*Python >= 3\.11"):
         xd.zarr_to_isxd(str(tmp_path / "v3.zarr"), tmp_path / "x.isxd")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v3.zarr"]
+
+
+# -- check_source_target: every caller's message reads naturally -------------------------------------
+@pytest.mark.parametrize(
+    ("source_arg", "target_arg", "noun"),
+    [
+        ("source", "path", "the source"),  # zarr_to_isxd
+        ("path", "target", "the source path"),  # isxd_to_zarr
+        ("SRC", "DST", "the source SRC"),  # the command line
+        ("SRC", "--events", "the source SRC"),
+        ("sources[2]", "path", "sources[2]"),  # series_to_isxd
+    ],
+)
+def test_check_source_target_messages_read_naturally(tmp_path, source_arg, target_arg, noun):
+    from isx_dask.convert import check_source_target
+
+    folder = tmp_path / "rec.zarr"
+    folder.mkdir()
+    inner, outer = folder / "x.isxd", tmp_path
+    cases = [
+        (folder, folder, f"{target_arg} {str(folder)!r} is {noun} {str(folder)!r} itself; choose another {target_arg}"),
+        (folder, inner, f"{target_arg} {str(inner)!r} lies inside {noun} {str(folder)!r}; choose a {target_arg} outside it"),
+        (folder, outer, f"{target_arg} {str(outer)!r} contains {noun} {str(folder)!r}, which replacing it would delete; choose another {target_arg}"),
+        ("s3://bucket/a.zarr/", "s3://bucket/a.zarr", f"{target_arg} 's3://bucket/a.zarr' is {noun} 's3://bucket/a.zarr/' itself; choose another {target_arg}"),
+    ]
+    for source, target, expected in cases:
+        with pytest.raises(ValueError) as info:
+            check_source_target(source, target, source_arg=source_arg, target_arg=target_arg)
+        assert str(info.value) == expected
+        assert "source source" not in str(info.value) and "source sources" not in str(info.value)
+
+
+def test_zarr_to_isxd_names_the_source_once(tmp_path):
+    source = tmp_path / "s.zarr"
+    zarr.open_array(str(source), mode="w", shape=(2, 3, 4), dtype=np.uint16)[...] = 1
+    with pytest.raises(ValueError) as info:
+        xd.zarr_to_isxd(str(source), source / "x.isxd", period=0.05, pixel_size=2)
+    assert str(info.value) == f"path {str(source / 'x.isxd')!r} lies inside the source {str(source)!r}; choose a path outside it"

@@ -444,3 +444,19 @@ def test_compression_is_lossless(session, tmp_path):
         series = io.read().processing["ophys"]["Fluorescence"]["RoiResponseSeries"]
         assert series.data.compression == "gzip"
         np.testing.assert_array_equal(series.data[:], xd.open_isxd(session["cells"]).traces.compute().T)
+
+
+@pytest.mark.parametrize("name", ["o.isxd", "o.h5", "o.nwb.h5", "session", "o.nwb.partial"])
+def test_output_path_must_end_with_nwb(session, tmp_path, name):
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ValueError, match=rf"^nwb_path '.*{name}' must end with '\.nwb', the extension of NWB files"):
+        isxd_to_nwb(session["movie"], out / name)
+    assert list(out.iterdir()) == []
+
+
+def test_output_path_ending_in_upper_case_nwb_is_accepted(session, tmp_path):
+    out = tmp_path / "SESSION.NWB"
+    isxd_to_nwb(session["movie"], out)
+    with NWBHDF5IO(str(out), "r") as io:
+        assert len(io.read().acquisition) == 1
