@@ -346,6 +346,12 @@ signal_types : sequence of {'sparse', 'dense', 0, 1}, optional
     ``'dense'`` (a value at every sample). Defaults to sparse for sparse
     input, dense for dense input. A dense channel given as sparse input
     must hold samples 0, 1, ..., n-1 at their offsets ``round(i * period)``.
+extra_properties : JSON-serialisable, optional
+    Stored as the footer's ``extraProperties`` (finite numbers only).
+metadata_from : str or os.PathLike, optional
+    An existing ``.isxd`` file (the movie, or another GPIO or IMU set) whose
+    timing, extra properties and (of a GPIO or IMU set) channel names are
+    used where the arguments above are not given.
 casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 'same_value'
     Which conversions of the values to float32 are allowed. ``'same_value'``
     refuses an integer float32 cannot hold (beyond 2**24, such as 16777217)
@@ -354,12 +360,6 @@ casting : {'same_value', 'no', 'equiv', 'safe', 'same_kind', 'unsafe'}, default 
     rules decide by dtype alone; ``'unsafe'`` is numpy's ``astype``, which
     rounds such integers (values beyond float32's range are refused whatever
     ``casting``: they would be infinite).
-extra_properties : JSON-serialisable, optional
-    Stored as the footer's ``extraProperties`` (finite numbers only).
-metadata_from : str or os.PathLike, optional
-    An existing ``.isxd`` file (the movie, or another GPIO or IMU set) whose
-    timing, extra properties and (of a GPIO or IMU set) channel names are
-    used where the arguments above are not given.
 overwrite : bool, default False
     Replace an existing file at ``path`` (only once the new one is complete).
 compute : bool, default True
