@@ -524,10 +524,15 @@ def _write_direct_body(fd: int, data: memoryview, offset: int) -> None:
     step = min(DIRECT_BUFFER_NBYTES, len(data))
     if O_DIRECT:
         buf = _aligned_buffer(step)
+        # NumPy copies without holding the GIL (a memoryview slice assignment holds
+        # it), so other threads decode or compute their chunks meanwhile.
+        source = np.frombuffer(data, dtype=np.uint8)
+        target = np.frombuffer(buf, dtype=np.uint8)
         for start in range(0, len(data), step):
             n = min(step, len(data) - start)
-            buf[:n] = data[start : start + n]
+            np.copyto(target[:n], source[start : start + n])
             pwrite_all(fd, buf[:n], offset + start)
+        del source, target
     else:  # pragma: no cover - F_NOCACHE needs no alignment
         pwrite_all(fd, data, offset)
 
