@@ -610,6 +610,29 @@ def _stores(
     return list(dask.optimize(*collections))  # type: ignore[attr-defined, no-untyped-call]
 
 
+#: Threads per core of the threaded scheduler when the user has not chosen: every
+#: chunk is computed and then waits for the disk in the same thread, so with one
+#: thread per core a core idles while its chunk is written.
+THREADS_PER_CORE = 2
+
+
+def write_compute_kwargs(compute_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+    """``compute_kwargs`` for a write: ``THREADS_PER_CORE`` threads per core where Dask's own default scheduler would run.
+
+    Only when neither ``compute_kwargs`` nor the Dask configuration names a
+    scheduler or a number of workers (a ``distributed.Client`` names itself
+    there), so every explicit choice is kept.
+    """
+    import dask
+
+    kwargs = dict(compute_kwargs or {})
+    chosen = {"scheduler", "num_workers", "pool"} & set(kwargs)
+    configured = any(dask.config.get(key, None) is not None for key in ("scheduler", "get", "num_workers", "pool"))
+    if not chosen and not configured:
+        kwargs.update(scheduler="threads", num_workers=THREADS_PER_CORE * (os.cpu_count() or 1))
+    return kwargs
+
+
 def finish_write(
     partial: str,
     path: str,
@@ -675,7 +698,7 @@ def finish_write(
         # (a block of traces cut into several chunks of records) far ahead of
         # the chunks that use them, and memory grows with the file. The commit
         # then runs where the writes ran (a worker, under dask.distributed).
-        kwargs = compute_kwargs or {}
+        kwargs = write_compute_kwargs(compute_kwargs)
         if writes:
             dask.compute(*writes, **kwargs)  # type: ignore[attr-defined,no-untyped-call]
         commit_after(None).compute(**kwargs)  # type: ignore[no-untyped-call]
@@ -821,5 +844,5 @@ def store_region(
     recorded: Delayed = dask.delayed(_record_after, pure=False)(partial, name, fsync, _stores(pairs))  # type: ignore[attr-defined]
     if not compute:
         return recorded
-    recorded.compute(**(compute_kwargs or {}))  # type: ignore[no-untyped-call]
+    recorded.compute(**write_compute_kwargs(compute_kwargs))  # type: ignore[no-untyped-call]
     return None

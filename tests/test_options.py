@@ -107,3 +107,59 @@ def test_defaulted_metadata_is_never_silent(tmp_path):
     with pytest.raises(FileExistsError), warnings.catch_warnings():  # a refused write does not warn first
         warnings.simplefilter("error", xd.DefaultMetadataWarning)
         xd.write_movie(frames, tmp_path / "a.isxd")
+
+
+def _write_through_barrier(directory, parties, compute_kwargs, timeout=10.0):
+    """Write 8 chunks whose computation waits until ``parties`` chunks are being computed at once; the threads used."""
+    import threading
+
+    import dask
+    import dask.array as da
+
+    barrier = threading.Barrier(parties, timeout=timeout)
+    threads = set()
+
+    def chunk(block):
+        threads.add(threading.get_ident())
+        barrier.wait()
+        return block
+
+    frames = da.arange(8 * 6, dtype=np.uint16, chunks=6).reshape(8, 2, 3).map_blocks(chunk, dtype=np.uint16, meta=np.empty((0, 0, 0), np.uint16))
+    out = directory / "m.isxd"
+    with dask.config.set({"scheduler": None, "num_workers": None}):
+        xd.write_movie(frames, out, timing=xd.Timing(8), spacing=xd.Spacing(num_pixels=(2, 3)), fsync=False,
+                       compute_kwargs=compute_kwargs)
+    np.testing.assert_array_equal(xd.open_isxd(out).frames.compute(), np.arange(48, dtype=np.uint16).reshape(8, 2, 3))
+    return threads
+
+
+def test_default_scheduler_runs_two_threads_per_core(tmp_path, monkeypatch):
+    # Each chunk waits for the disk after it is computed, so by default the threaded
+    # scheduler gets two threads per core: four chunks at once on a 2-core machine.
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert len(_write_through_barrier(tmp_path, 4, None)) == 4
+
+
+def test_explicit_workers_are_kept(tmp_path):
+    import os
+    import threading
+
+    assert len(_write_through_barrier(tmp_path, 1, {"num_workers": 1})) == 1
+    os.unlink(tmp_path / "m.isxd")
+    with pytest.raises(threading.BrokenBarrierError):
+        _write_through_barrier(tmp_path, 3, {"num_workers": 2}, timeout=1.0)
+    assert os.listdir(tmp_path) == []
+
+
+def test_configured_scheduler_is_kept():
+    import dask
+
+    import isx_dask.target as target
+
+    assert target.write_compute_kwargs({"scheduler": "sync"}) == {"scheduler": "sync"}
+    with dask.config.set(scheduler="processes"):
+        assert target.write_compute_kwargs(None) == {}
+    with dask.config.set(num_workers=3):
+        assert target.write_compute_kwargs({"optimize_graph": True}) == {"optimize_graph": True}

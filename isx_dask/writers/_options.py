@@ -196,7 +196,10 @@ write_method : str, default 'auto'
     ``'auto'`` chooses per file system and chunk.
 compute_kwargs : dict, optional
     Keyword arguments for ``dask.compute``, e.g. ``{'scheduler': 'processes'}``
-    (under ``dask.distributed`` the active client is used).
+    (under ``dask.distributed`` the active client is used). Where neither
+    these nor the Dask configuration choose a scheduler or a number of
+    workers, the threaded scheduler runs two threads per core, since each
+    chunk waits for the disk after it is computed.
 """
 
 #: The numpydoc text of ``extra_properties`` and ``metadata_from``.
