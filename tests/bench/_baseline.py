@@ -84,8 +84,9 @@ class DirectTarget:
         direct_write(self.path, data, self.offset + first * self.row_nbytes)
 
 
-def direct_store(arrays: list[Any], path: str, offsets: list[int] | None = None, total: int | None = None) -> None:
-    """``dask.array.store`` of each array into a preallocated file with O_DIRECT, then ``fsync``."""
+def direct_store(arrays: list[Any], path: str, offsets: list[int] | None = None, total: int | None = None,
+                 num_workers: int | None = None) -> None:
+    """``dask.array.store`` of each array into a preallocated file with O_DIRECT, then ``fsync`` (Dask's default threads, or ``num_workers``)."""
     import dask.array as da
 
     offsets = offsets or [0] * len(arrays)
@@ -93,7 +94,7 @@ def direct_store(arrays: list[Any], path: str, offsets: list[int] | None = None,
     with open(path, "wb") as f:
         f.truncate(size)
     targets = [DirectTarget(path, a.shape, a.dtype, o) for a, o in zip(arrays, offsets)]
-    da.store(arrays, targets, lock=False, scheduler="threads")
+    da.store(arrays, targets, lock=False, scheduler="threads", num_workers=num_workers)
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
