@@ -240,7 +240,7 @@ def _vessel_style(m: Any, out: Path, edit_after_reopen: bool) -> None:
     vessel_set = m.VesselSet.write(path, timing, spacing, "vessel diameter")
     projection = rng.random((5, 6)).astype(np.float32)
     for i in range(3):
-        line = np.array([[i, 0], [i + 2, 5]], dtype=np.int64)
+        line = np.array([[i, 0], [i + 2, 4]], dtype=np.int64)
         vessel_set.set_vessel_diameter_data(i, projection, line, rng.random(6).astype(np.float32),
                                             rng.random(6).astype(np.float32), f"V{i}")
     if edit_after_reopen:

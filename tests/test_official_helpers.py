@@ -137,8 +137,14 @@ def _same(ours: Any, theirs: Any) -> bool:
 
 
 def _small_movie(path: Path, extra: Any) -> None:
+    """A small movie whose footer holds ``extra`` as written by ``json.dumps``, beyond what our writer accepts (ints over 64 bits)."""
     write_movie(np.zeros((2, 3, 4), np.uint16), path, timing=Timing(num_samples=2, period=Duration(1, 20)),
-                spacing=Spacing(num_pixels=(3, 4)), extra_properties=extra)
+                spacing=Spacing(num_pixels=(3, 4)), extra_properties="PLACEHOLDER")
+    data = path.read_bytes()
+    size = int.from_bytes(data[-8:], "little")
+    start = len(data) - size - 9
+    text = data[start:start + size].replace(b'"PLACEHOLDER"', json.dumps(extra).encode(), 1)
+    path.write_bytes(data[:start] + text + b"\0" + len(text).to_bytes(8, "little"))
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
