@@ -434,3 +434,30 @@ def test_records_are_written_as_one_run_per_chunk(tmp_path, monkeypatch, foot_ce
     assert runs == expected_runs
     assert len(calls) == len(expected_runs)
     assert split_file(out)[0] == expected_data_section(footprints, traces, xd.Timing(samples))
+
+
+@pytest.mark.parametrize("extra", [None, {
+    "floats": [0.30000000000000004, 1.2345678901234567e-300, -2.220446049250313e-16] * 20, "text": "Ωμέγα"}])
+def test_official_status_edit_keeps_our_file_readable(isx, tmp_path, extra):
+    # The official set_cell_status rewrites the footer in place, indented, and does not
+    # shorten the file: a footer of ours longer than its rewrite would leave stray bytes
+    # after the new size field. Worst cases for length: floats that its 15 significant
+    # digits shorten, non-ASCII names, many cells.
+    footprints, traces = random_cells(3, 40, 3, 4, 5)
+    out = tmp_path / "c.isxd"
+    names = [f"é名{k}" for k in range(40)]
+    xd.write_cell_set(footprints, traces, out, timing=xd.Timing(5), spacing=xd.Spacing(num_pixels=(3, 4)),
+                      cell_names=names, extra_properties=extra)
+    size = out.stat().st_size
+    edited = isx.CellSet.read(str(out), read_only=False)
+    edited.set_cell_status(7, "accepted")
+    edited.set_cell_status(39, "rejected")
+    del edited
+    assert out.stat().st_size >= size
+    theirs = isx.CellSet.read(str(out))
+    assert [theirs.get_cell_status(k) for k in (0, 7, 39)] == ["undecided", "accepted", "rejected"]
+    assert [theirs.get_cell_name(k) for k in range(40)] == names
+    np.testing.assert_array_equal(theirs.get_cell_trace_data(7), traces[7])
+    ours = xd.open_isxd(out)
+    assert ours.statuses[7] == "accepted" and ours.statuses[39] == "rejected"
+    np.testing.assert_array_equal(ours.footprints[39].compute(), footprints[39])

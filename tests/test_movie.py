@@ -355,7 +355,7 @@ def test_official_reader_rounds_integers_beyond_64_bits(isx, tmp_path):
     data = out.read_bytes()
     json_size = int.from_bytes(data[-8:], "little")
     start = len(data) - json_size - 9
-    text = data[start : start + json_size].replace(b'"a": 1', b'"a": 18446744073709551616').replace(b'"b": 2', b'"b": -9223372036854775809')
+    text = data[start : start + json_size].replace(b'"a":1', b'"a":18446744073709551616').replace(b'"b":2', b'"b":-9223372036854775809')
     out.write_bytes(data[:start] + text + b"\0" + len(text).to_bytes(8, "little"))
     info = isx.Movie.read(str(out)).get_acquisition_info()
     assert isinstance(info["a"], float) and info["a"] != 2**64

@@ -524,11 +524,6 @@ def test_official_writer_and_reader_keep_points_outside_the_image(isx, tmp_path)
     np.testing.assert_array_equal(isx.VesselSet.read(out).get_vessel_line_data(0), [[-3, 100], [COLS, ROWS]])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: the official set_vessel_status (and set_cell_status) rewrites the footer in place with its own "
-    "producer {'name': 'isxcore', 'version': [2, 0, 1]}, one byte shorter than ours ('isx_dask', "
-    "isx_dask/layout/__init__.py PRODUCER), and does not truncate: the stray byte after the new size field makes "
-    "the file unreadable to the official reader"))
 def test_official_status_edit_keeps_our_file_readable(isx, tmp_path):
     out = tmp_path / "v.isxd"
     inputs = make_inputs(6, 1, 3, "vessel diameter")

@@ -111,8 +111,18 @@ def _check_json_ints(value: Any, name: str) -> None:
 
 
 def encode_footer_json(metadata: dict[str, Any]) -> bytes:
-    """The footer JSON text, formatted exactly as the official writer formats it."""
-    text = json.dumps(metadata, indent=4, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    """The footer JSON text: the official writer's keys and order, without its indentation.
+
+    The official ``set_cell_status``/``set_vessel_status`` rewrite the footer
+    in place, indented, from the start of the old one, and never shorten the
+    file: a footer longer than their rewrite would leave stray bytes after the
+    new size field, and the file would no longer open. Their indented text is
+    longer than this compact one for every footer (each value gains a line
+    break and at least four spaces, more than a float loses to their 15
+    significant digits), so files written here stay readable after an
+    official status edit.
+    """
+    text = json.dumps(metadata, separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")
 
 
