@@ -1,7 +1,8 @@
 """Benchmark: write_cell_set time and memory, as ratios against baselines measured in the same run.
 
 Prints:
-1. write_cell_set from in-memory arrays wrapped in Dask (500 cells of 400x640 footprints,
+1. write_cell_set (Dask's default threads, and the writers' default of two per core) from
+   in-memory arrays wrapped in Dask (500 cells of 400x640 footprints,
    36,000-sample traces: 0.58 GB) vs the O_DIRECT limit (``dask.array.store`` of the same bytes
    through an ``O_DIRECT`` target, target >= 0.9) and ``ndarray.tofile``; durable, alternating,
    cold and warm page cache, medians;
@@ -9,7 +10,8 @@ Prints:
    ratio (if the loop runs over its time budget, it is stopped and extrapolated linearly,
    and the output says so);
 3. peak resident memory (VmHWM) of a child process writing a cell set whose footprints and
-   traces are generated lazily, at two sizes, to show it does not grow with the file.
+   traces are generated lazily, at two sizes, to show how it grows with the file: with trace
+   chunks aligned with the footprint chunks, and not aligned.
 
 Run: ``python tests/bench/bench_cell_set.py [--dir DIR]``. Not collected by pytest.
 """
@@ -61,11 +63,14 @@ def bench_write(directory: str, footprints: np.ndarray, traces: np.ndarray, repe
     tr = da.from_array(traces, chunks=(100, SAMPLES))
     timing, spacing = xd.Timing(SAMPLES, xd.Duration(1, 20)), xd.Spacing(num_pixels=(ROWS, COLS))
     raw, tof, out = (os.path.join(directory, name) for name in ("direct.bin", "tofile.bin", "cells.isxd"))
+    threads = 2 * (os.cpu_count() or 1)  # the writers' default: two threads per core
     methods = {
         "O_DIRECT dask.array.store (limit)": lambda: direct_store([fp, tr], raw, [0, footprints.nbytes]),
+        f"same limit, {threads} threads": lambda: direct_store([fp, tr], raw, [0, footprints.nbytes], num_workers=threads),
         "write_cell_set (fsync commit)": lambda: xd.write_cell_set(
             fp, tr, out, timing=timing, spacing=spacing, compute_kwargs={"scheduler": "threads"}
         ),
+        f"write_cell_set, default {threads} threads": lambda: xd.write_cell_set(fp, tr, out, timing=timing, spacing=spacing),
         "ndarray.tofile + fsync": lambda: tofile_durable([footprints, traces], tof),
     }
     ours = 0.0
@@ -73,8 +78,12 @@ def bench_write(directory: str, footprints: np.ndarray, traces: np.ndarray, repe
         times = alternate(methods, repeats, state, pause, lambda: remove(raw, tof, out), [raw, tof, out])
         title = (f"[1:{state}] {n} cells, footprints {ROWS}x{COLS}, {SAMPLES} samples = {nbytes / 1e9:.2f} GB float32, "
                  f"{repeats} alternating runs each, pause {pause} s, page cache {'dropped' if state == 'cold' else 'kept'} before each")
-        report(title, nbytes, times, "O_DIRECT dask.array.store (limit)", {"write_cell_set (fsync commit)": 0.9})
+        report(title, nbytes, times, "O_DIRECT dask.array.store (limit)",
+               {"write_cell_set (fsync commit)": 0.9, f"write_cell_set, default {threads} threads": 0.9})
         ours = statistics.median(times["write_cell_set (fsync commit)"])
+        limit_threads = statistics.median(times[f"same limit, {threads} threads"])
+        default_med = statistics.median(times[f"write_cell_set, default {threads} threads"])
+        print(f"    write_cell_set with its default {threads} threads vs the limit with {threads} threads: {limit_threads / default_med:.2f}")
         print(f"    write_cell_set vs ndarray.tofile: {statistics.median(times['ndarray.tofile + fsync']) / ours:.2f}")
     return ours
 
@@ -113,10 +122,10 @@ _CHILD = PEAK_RSS + r"""
 import os, sys
 import dask.array as da, numpy as np
 import isx_dask as xd
-rows, cols, samples, n, path = 400, 640, 36000, int(sys.argv[1]), sys.argv[2]
+rows, cols, samples, n, path, trace_cells = 400, 640, 36000, int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = da.random.default_rng(0)
 footprints = rng.random((n, rows, cols), dtype=np.float32, chunks=(16, rows, cols))
-traces = rng.standard_normal((n, samples), dtype=np.float32, chunks=(100, samples))
+traces = rng.standard_normal((n, samples), dtype=np.float32, chunks=(trace_cells, samples))
 xd.write_cell_set(footprints, traces, path, timing=xd.Timing(samples), spacing=xd.Spacing(num_pixels=(rows, cols)),
                   compute_kwargs={"scheduler": "threads", "num_workers": 2})
 print(_peak_rss(), os.path.getsize(path))
@@ -124,19 +133,21 @@ print(_peak_rss(), os.path.getsize(path))
 
 
 def bench_memory(directory: str, sizes: list[int]) -> None:
-    print("[3] peak resident memory (VmHWM) of a child writing lazily generated footprints and traces")
-    peaks = []
-    for n in sizes:
-        out = os.path.join(directory, f"mem_{n}.isxd")
-        _drop(out)
-        start = time.perf_counter()
-        res = subprocess.run([sys.executable, "-c", _CHILD, str(n), out], capture_output=True, text=True, check=True)
-        elapsed = time.perf_counter() - start
-        peak, size = (int(v) for v in res.stdout.split())
-        _drop(out)
-        peaks.append(peak)
-        print(f"    {n:5d} cells, {size / 1e9:5.2f} GB file: peak RSS {peak / 2**20:6.0f} MiB  ({elapsed:.1f} s)")
-    print(f"    ratio peak({sizes[-1]} cells) / peak({sizes[0]} cells): {peaks[-1] / peaks[0]:.2f}  (file size ratio {sizes[-1] / sizes[0]:.0f})")
+    print("[3] peak resident memory (VmHWM) of a child writing lazily generated footprints (chunks of 16 cells) and traces")
+    for trace_cells in (16, 100):
+        print(f"    traces in chunks of {trace_cells} cells" + (" (as the footprints)" if trace_cells == 16 else " (not aligned with the footprints)"))
+        peaks = []
+        for n in sizes:
+            out = os.path.join(directory, f"mem_{n}.isxd")
+            _drop(out)
+            start = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", _CHILD, str(n), out, str(trace_cells)], capture_output=True, text=True, check=True)
+            elapsed = time.perf_counter() - start
+            peak, size = (int(v) for v in res.stdout.split())
+            _drop(out)
+            peaks.append(peak)
+            print(f"    {n:5d} cells, {size / 1e9:5.2f} GB file: peak RSS {peak / 2**20:6.0f} MiB  ({elapsed:.1f} s)")
+        print(f"    ratio peak({sizes[-1]} cells) / peak({sizes[0]} cells): {peaks[-1] / peaks[0]:.2f}  (file size ratio {sizes[-1] / sizes[0]:.0f})")
 
 
 def main() -> None:
