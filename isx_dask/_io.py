@@ -64,6 +64,7 @@ __all__ = [
     "pwrite_all",
     "read_into",
     "readinto_at",
+    "rename_over_empty_directory",
     "reserve_space",
     "sync_data",
     "sync_directory",
@@ -153,6 +154,21 @@ def read_into(path: str, offset: int, out: np.ndarray[Any, Any] | memoryview) ->
     buf = out.cast("B") if isinstance(out, memoryview) else memoryview(out.reshape(-1)).cast("B")  # type: ignore[arg-type]
     with open(path, "rb", buffering=0) as f:
         return readinto_at(f, buf, offset)
+
+
+def rename_over_empty_directory(source: str, target: str) -> None:
+    """Rename the directory ``source`` to ``target``, an empty directory it replaces.
+
+    POSIX replaces an empty directory in one step; where ``rename`` refuses an
+    existing target (Windows), the empty one is removed first.
+    """
+    try:
+        os.rename(source, target)
+    except (FileExistsError, PermissionError):
+        if not os.path.isdir(target) or os.listdir(target):
+            raise
+        os.rmdir(target)
+        os.rename(source, target)
 
 
 # -- durability ------------------------------------------------------------------------------

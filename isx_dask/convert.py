@@ -64,6 +64,7 @@ from ._zarr import (
 from .layout import DataSetType
 from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing, to_rational
+from .target import put_directory_in_place
 from .writers._options import check_bool, check_compute_kwargs
 from .writers._validate import DEFAULT_CASTING
 
@@ -668,31 +669,27 @@ def _zarr_contents(path: PathLike, chunks: Any, zarr_format: int) -> tuple[dict[
     raise NotImplementedError(msg)
 
 
-def _finish(_: Any, partial: str | None, target: str | None) -> None:
+def _finish(_: Any, partial: str | None, target: str | None, overwrite: bool) -> None:
     """Move a complete local group into place (the old target, if any, is removed only afterwards)."""
     if partial is None or target is None:
         return
-    if not os.path.lexists(target):
-        os.rename(partial, target)
-        return
-    old = f"{target}.old-{uuid.uuid4().hex[:8]}"
-    os.rename(target, old)
-    try:
-        os.rename(partial, target)
-    except BaseException:
-        os.rename(old, target)  # put the old group back: a failure never loses it
-        raise
-    shutil.rmtree(old, ignore_errors=True) if os.path.isdir(old) else os.remove(old)
+    if not put_directory_in_place(partial, target, overwrite=overwrite):
+        shutil.rmtree(partial, ignore_errors=True)
+        msg = f"target {target!r} was created by someone else while the group was being written; nothing was replaced"
+        raise FileExistsError(msg)
 
 
 def _store_group(target: PathLike, local: str | None, attrs: dict[str, Any], arrays: Mapping[str, tuple[Any, tuple[int, ...]]],
                  compressors: Mapping[str, list[Any]], zarr_format: int,
-                 storage_options: Mapping[str, Any] | None) -> tuple[Delayed, str | None]:
-    """Create the group (in a ``.partial`` sibling for a local target); the delayed store-then-move and that sibling."""
+                 storage_options: Mapping[str, Any] | None, overwrite: bool) -> tuple[Delayed, str | None]:
+    """Create the group (in a hidden ``.partial`` sibling for a local target); the delayed store-then-move and that sibling."""
     import dask.array as da
     from dask.delayed import delayed
 
-    store_path = None if local is None else f"{local}.partial-{uuid.uuid4().hex[:8]}"
+    store_path = None
+    if local is not None:
+        directory, name = os.path.split(os.path.abspath(local))
+        store_path = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.partial")
     group = open_group_for_write(store_path if store_path is not None else os.fspath(target), zarr_format,
                                  None if local is not None else storage_options)
     try:
@@ -710,7 +707,7 @@ def _store_group(target: PathLike, local: str | None, attrs: dict[str, Any], arr
         if store_path is not None:
             shutil.rmtree(store_path, ignore_errors=True)
         raise
-    done: Delayed = delayed(_finish)(stored, store_path, local)
+    done: Delayed = delayed(_finish, pure=False)(stored, store_path, local, overwrite)
     return done, store_path
 
 
@@ -818,7 +815,7 @@ def isxd_to_zarr(
     attrs, arrays = _zarr_contents(path, chunks, zarr_format)
     compressors = {key: zarr_compressors(compressor, clevel, data.dtype, zarr_format) for key, (data, _) in arrays.items()}
     local = _check_target(target, overwrite, storage_options)
-    done, partial = _store_group(target, local, attrs, arrays, compressors, zarr_format, storage_options)
+    done, partial = _store_group(target, local, attrs, arrays, compressors, zarr_format, storage_options, overwrite)
     if not compute:
         return done
     try:

@@ -80,6 +80,7 @@ resumable writes of the same path must not run at the same time.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import shutil
 import uuid
@@ -450,6 +451,45 @@ def put_in_place(partial: str, path: str, *, overwrite: bool) -> bool:
             raise
         return True
     os.unlink(partial)
+    return True
+
+
+def put_directory_in_place(partial: str, path: str, *, overwrite: bool) -> bool:
+    """Give the finished directory ``partial`` (a Zarr group) the name ``path``; False if ``overwrite`` is False and the name is taken.
+
+    Without ``overwrite``, the name is first created exclusively (``mkdir``:
+    exactly one writer wins it), then the directory renamed over that empty
+    one. With ``overwrite``, whatever has the name is first renamed aside,
+    put back if the final rename fails, and removed only once the new
+    directory is in place: a failure never loses it.
+    """
+    if not overwrite:
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            return False
+        try:
+            _io.rename_over_empty_directory(partial, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+            raise
+        return True
+    if not os.path.lexists(path):
+        os.rename(partial, path)
+        return True
+    directory, name = os.path.split(os.path.abspath(path))
+    old = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.old")
+    os.rename(path, old)
+    try:
+        os.rename(partial, path)
+    except BaseException:
+        os.rename(old, path)
+        raise
+    if os.path.isdir(old) and not os.path.islink(old):
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.remove(old)
     return True
 
 

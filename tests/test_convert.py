@@ -550,7 +550,7 @@ def test_failed_move_into_place_puts_the_old_target_back(tmp_path, monkeypatch):
     real_rename = os.rename
 
     def rename(src, dst):
-        if ".partial-" in str(src):
+        if str(src).endswith(".partial"):
             raise OSError("simulated failure of the final rename")
         real_rename(src, dst)
 
