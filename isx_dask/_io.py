@@ -42,6 +42,7 @@ import ctypes
 import ctypes.util
 import errno
 import functools
+import math
 import mmap
 import os
 import shutil
@@ -55,6 +56,7 @@ __all__ = [
     "DIRECT_ALIGN",
     "PORTABLE_ENV",
     "Reserve",
+    "aligned_empty",
     "check_file_size",
     "create_file",
     "direct_supported",
@@ -535,10 +537,31 @@ def direct_nbytes(run_nbytes: int, offsets: Iterable[int]) -> int:
     return sum(_aligned_body(offset, run_nbytes)[1] for offset in offsets)
 
 
+def aligned_empty(shape: tuple[int, ...], dtype: Any, *, phase: int = 0) -> np.ndarray[Any, Any]:
+    """An uninitialised C-contiguous array whose first byte lies ``phase`` bytes past a ``DIRECT_ALIGN`` boundary.
+
+    Chunks read into such arrays, with ``phase`` the position of their first
+    byte in the file modulo ``DIRECT_ALIGN``, go around the page cache
+    without being copied into the aligned buffer first (see :func:`write_runs`).
+    """
+    dt = np.dtype(dtype)
+    nbytes = math.prod(shape) * dt.itemsize
+    raw = np.empty(nbytes + DIRECT_ALIGN, dtype=np.uint8)
+    start = (phase - raw.ctypes.data) % DIRECT_ALIGN
+    out: np.ndarray[Any, Any] = raw[start : start + nbytes].view(dt).reshape(shape)
+    return out
+
+
+def _is_aligned(data: memoryview) -> bool:
+    return bool(np.frombuffer(data, dtype=np.uint8).ctypes.data % DIRECT_ALIGN == 0)
+
+
 def _write_direct_body(fd: int, data: memoryview, offset: int) -> None:
-    """Write the aligned ``data`` at aligned ``offset`` through this thread's aligned buffer."""
+    """Write the aligned ``data`` at aligned ``offset``: straight from ``data`` where its memory is aligned too, else through this thread's aligned buffer."""
     step = min(DIRECT_BUFFER_NBYTES, len(data))
-    if O_DIRECT:
+    if O_DIRECT and _is_aligned(data):
+        pwrite_all(fd, data, offset)
+    elif O_DIRECT:
         buf = _aligned_buffer(step)
         # NumPy copies without holding the GIL (a memoryview slice assignment holds
         # it), so other threads decode or compute their chunks meanwhile.

@@ -28,6 +28,7 @@ __all__ = [
     "node_attrs",
     "open_group_for_write",
     "open_node",
+    "read_into",
     "resolve_zarr_format",
     "zarr_major",
 ]
@@ -178,3 +179,13 @@ def local_root(node: Any) -> str | None:
     if not isinstance(store, directory_store):
         return None
     return os.path.join(os.fspath(store.path), str(getattr(node, "path", "") or ""))
+
+
+def read_into(array: Any, selection: tuple[slice, ...], out: Any) -> None:
+    """Read ``array[selection]`` into the NumPy array ``out`` (of the selection's shape), without an intermediate array."""
+    if zarr_major() >= 3:
+        from zarr.buffer import default_buffer_prototype
+
+        array.get_basic_selection(selection, out=default_buffer_prototype().nd_buffer.from_numpy_array(out))
+    else:
+        array.get_basic_selection(selection, out=out)

@@ -449,3 +449,37 @@ def test_macos_statfs_structure_has_the_size_of_apples_header():
 
     assert ctypes.sizeof(_io._StatfsDarwin) == 2168
     assert _io._StatfsDarwin.f_flags.offset == 64 and _io._StatfsDarwin.f_fstypename.offset == 72
+
+
+# -- chunks already aligned in memory go around the page cache without a copy -------------------------
+@pytest.mark.parametrize("phase", [0, 16, 512, 4095])
+@pytest.mark.parametrize(("shape", "dtype"), [((3, 5), np.uint16), ((0,), np.float32), ((4096,), np.uint8)])
+def test_aligned_empty_starts_at_the_phase(shape, dtype, phase):
+    arrays = [_io.aligned_empty(shape, dtype, phase=phase) for _ in range(5)]
+    for a in arrays:
+        assert a.shape == shape and a.dtype == np.dtype(dtype) and a.flags.c_contiguous
+        if a.size:
+            assert a.ctypes.data % _io.DIRECT_ALIGN == phase % _io.DIRECT_ALIGN
+            a[...] = 7  # owns writable memory of its full size
+            assert a.nbytes == int(np.prod(shape)) * np.dtype(dtype).itemsize
+
+
+@pytest.mark.parametrize(("phase", "copied"), [(0, False), (16, True)])
+def test_direct_body_is_written_from_aligned_memory_without_a_copy(tmp_path, monkeypatch, phase, copied):
+    if not _direct_accepted(tmp_path):
+        pytest.skip(f"{tmp_path} does not take O_DIRECT writes on this platform")
+    buffers = []
+    real = _io._aligned_buffer
+    monkeypatch.setattr(_io, "_aligned_buffer", lambda nbytes: (buffers.append(nbytes), real(nbytes))[1])
+    payload = _io.aligned_empty((3 * 4096,), np.uint8, phase=phase)
+    payload[...] = np.random.default_rng(phase).integers(0, 255, payload.shape, dtype=np.uint8)
+    path = _filled(tmp_path, 5 * 4096)
+    fd = _io.open_file(path, os.O_RDWR)
+    try:
+        assert _io.write_runs(path, fd, memoryview(payload), payload.nbytes, [4096], direct=True)
+    finally:
+        os.close(fd)
+    expected = np.full(5 * 4096, FILL, np.uint8)
+    expected[4096 : 4 * 4096] = payload
+    np.testing.assert_array_equal(np.fromfile(path, np.uint8), expected)
+    assert bool(buffers) == copied
