@@ -59,13 +59,15 @@ from ._zarr import (
     node_attrs,
     open_group_for_write,
     open_node,
+    read_into,
     resolve_zarr_format,
 )
 from .layout import DataSetType
 from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing, to_rational
-from .target import put_directory_in_place
-from .writers._options import check_bool, check_compute_kwargs
+from . import _io
+from .target import Reserve, WriteMethod, put_directory_in_place
+from .writers._options import WriteOptions, check_bool, check_compute_kwargs, check_write_options, fill_doc, option_keywords
 from .writers._validate import DEFAULT_CASTING
 
 if TYPE_CHECKING:
@@ -86,6 +88,9 @@ if TYPE_CHECKING:
         casting: str
         extra_properties: Any
         fsync: bool
+        resume: bool
+        reserve: Reserve
+        write_method: WriteMethod
 
     class _IsxdToZarrOptions(_ZarrOptions, total=False):
         chunks: Any
@@ -411,8 +416,32 @@ def _check_movie_dtype(found: _ZarrSource, dtype: Any) -> None:
         raise TypeError(msg)
 
 
+class _AlignedReads:
+    """A Zarr array whose chunks are read into memory aligned as their bytes will lie in the ``.isxd`` file.
+
+    A movie's frames lie back to back from byte 0 of the data section, so
+    element ``i`` of axis 0 starts at ``i * step`` bytes (``step``: the bytes
+    of one frame). A chunk read into an array aligned the same way is
+    written around the page cache straight from that array, not copied into
+    an aligned buffer first (see :func:`isx_dask._io.aligned_empty`).
+    """
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+        self.shape = tuple(array.shape)
+        self.dtype = np.dtype(array.dtype)
+        self.ndim = len(self.shape)
+        self.step = math.prod(self.shape[1:]) * self.dtype.itemsize
+
+    def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray:
+        bounds = [sl.indices(n) for sl, n in zip(region, self.shape)]
+        out = _io.aligned_empty(tuple(b - a for a, b, _ in bounds), self.dtype, phase=bounds[0][0] * self.step % _io.DIRECT_ALIGN)
+        read_into(self.array, tuple(slice(a, b) for a, b, _ in bounds), out)
+        return out
+
+
 def _movie_frames(found: _ZarrSource) -> Any:
-    """The frames as a ``(num_samples, rows, cols)`` Dask array."""
+    """The frames as a ``(num_samples, rows, cols)`` Dask array, in the Zarr array's chunks."""
     import dask.array as da
 
     array = found.arrays["frames"]
@@ -421,7 +450,12 @@ def _movie_frames(found: _ZarrSource) -> Any:
         msg = (f"{found.name}: array has shape {tuple(array.shape)} ({array.ndim} dimensions); expected 3 dimensions "
                f"(num_samples, rows, cols) for a movie")
         raise ValueError(msg)
-    frames = da.from_zarr(array)  # type: ignore[no-untyped-call]
+    # Fresh keys: the store may change between conversions, and a scheduler must never reuse old chunks.
+    name = f"zarr-frames-{uuid.uuid4().hex}"
+    frames = da.from_array(  # type: ignore[no-untyped-call]
+        _AlignedReads(array), chunks=tuple(array.chunks), name=name, asarray=False, fancy=False,
+        meta=np.empty((0,) * array.ndim, dtype=array.dtype),
+    )
     if found.squeeze:
         frames = frames.squeeze(axis=found.squeeze)
     return frames[None] if frames.ndim == 2 else frames
@@ -438,6 +472,7 @@ def zarr_to_isxd(source: Any, path: PathLike, *, compute: Literal[True] = ..., *
 def zarr_to_isxd(source: Any, path: PathLike, *, compute: bool, **options: Unpack[_ZarrToIsxdOptions]) -> Delayed | None: ...
 
 
+@fill_doc
 def zarr_to_isxd(
     source: Any,
     path: PathLike,
@@ -453,6 +488,9 @@ def zarr_to_isxd(
     overwrite: bool = False,
     compute: bool = True,
     fsync: bool = True,
+    resume: bool = False,
+    reserve: Reserve = "auto",
+    write_method: WriteMethod = "auto",
     compute_kwargs: dict[str, Any] | None = None,
 ) -> Delayed | None:
     """Convert a Zarr movie (or cell set) to an ``.isxd`` file, chunk by chunk.
@@ -490,14 +528,7 @@ def zarr_to_isxd(
         Replaces ``extraProperties`` from the attributes.
     storage_options : dict, optional
         Passed to fsspec when ``source`` is a URL.
-    overwrite : bool, default False
-        Replace an existing ``path`` once the new file is complete.
-    compute : bool, default True
-        If False, return a :class:`dask.delayed.Delayed` that writes the file.
-    fsync : bool, default True
-        Flush data and footer to disk before the file is renamed into place.
-    compute_kwargs : dict, optional
-        Keyword arguments for ``dask.compute``, e.g. ``{'scheduler': 'processes'}``.
+    {options}
 
     Returns
     -------
@@ -538,29 +569,27 @@ def zarr_to_isxd(
     check_source_target(node, path)
     name = "Zarr source" if hasattr(source, "attrs") else f"Zarr source {os.fspath(source)!r}"
     found = _read_source(node, name)
+    options = check_write_options(overwrite, compute, fsync, resume, reserve, write_method, compute_kwargs)
     if found.kind == "cell_set":
         return _write_cell_set(found, path, timing=timing, spacing=spacing, period=period, pixel_size=pixel_size,
-                               casting=casting, extra_properties=extra_properties, overwrite=overwrite,
-                               compute=compute, fsync=fsync, compute_kwargs=compute_kwargs)
+                               casting=casting, extra_properties=extra_properties, options=options)
     _check_movie_dtype(found, dtype)
     frames = _movie_frames(found)
     timing = _resolve_timing(found, timing, period, frames.shape[0])
     spacing = _resolve_spacing(found, spacing, pixel_size, frames.shape[1:])
     return _write_movie(found, frames, path, timing=timing, spacing=spacing, dtype=dtype, casting=casting,
-                        extra_properties=extra_properties, overwrite=overwrite, compute=compute, fsync=fsync,
-                        compute_kwargs=compute_kwargs)
+                        extra_properties=extra_properties, options=options)
 
 
 def _write_movie(found: _ZarrSource, frames: Any, path: PathLike, *, timing: Timing | None, spacing: Spacing | None, dtype: Any,
-                 casting: str, extra_properties: Any, overwrite: bool, compute: bool, fsync: bool,
-                 compute_kwargs: dict[str, Any] | None) -> Delayed | None:
+                 casting: str, extra_properties: Any, options: WriteOptions) -> Delayed | None:
     from .writers import write_movie
 
     if extra_properties is None and found.footer is not None:
         extra_properties = found.footer.get("extraProperties")
     result: Delayed | None = write_movie(
         frames, path, timing=timing, spacing=spacing, dtype=dtype, casting=casting, extra_properties=extra_properties,
-        overwrite=overwrite, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs,
+        **option_keywords(options),
     )
     return result
 
@@ -575,8 +604,7 @@ def _cell_statuses(footer: Mapping[str, Any], name: str) -> list[str] | None:
 
 
 def _write_cell_set(found: _ZarrSource, path: PathLike, *, timing: Timing | None, spacing: Spacing | None,
-                    period: Any, pixel_size: Any, casting: str, extra_properties: Any, overwrite: bool, compute: bool,
-                    fsync: bool, compute_kwargs: dict[str, Any] | None) -> Delayed | None:
+                    period: Any, pixel_size: Any, casting: str, extra_properties: Any, options: WriteOptions) -> Delayed | None:
     import dask.array as da
 
     from .writers import write_cell_set
@@ -591,7 +619,7 @@ def _write_cell_set(found: _ZarrSource, path: PathLike, *, timing: Timing | None
     result: Delayed | None = write_cell_set(
         footprints, traces, path, timing=timing, spacing=spacing, cell_names=footer.get("CellNames"),
         statuses=_cell_statuses(footer, found.name), casting=casting, extra_properties=extra_properties,
-        overwrite=overwrite, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs,
+        **option_keywords(options),
     )
     return result
 
