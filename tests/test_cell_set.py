@@ -461,3 +461,21 @@ def test_official_status_edit_keeps_our_file_readable(isx, tmp_path, extra):
     ours = xd.open_isxd(out)
     assert ours.statuses[7] == "accepted" and ours.statuses[39] == "rejected"
     np.testing.assert_array_equal(ours.footprints[39].compute(), footprints[39])
+
+
+def test_records_are_written_from_memory_aligned_as_in_the_file(tmp_path, monkeypatch):
+    from test_io import _direct_accepted
+
+    from isx_dask import _io
+
+    if not _direct_accepted(tmp_path):
+        pytest.skip(f"{tmp_path} does not take O_DIRECT writes on this platform")
+    footprints, traces = random_cells(21, 40, 30, 33, 101)  # records of 4364 bytes: chunks start anywhere in a block
+    bodies = []
+    real = _io._write_direct_body
+    monkeypatch.setattr(_io, "_write_direct_body", lambda fd, data, offset: (bodies.append(_io._is_aligned(data)), real(fd, data, offset))[1])
+    out = tmp_path / "c.isxd"
+    xd.write_cell_set(da.from_array(footprints, chunks=(7, 30, 33)), da.from_array(traces, chunks=(10, 101)), out,
+                      timing=xd.Timing(101), spacing=xd.Spacing(num_pixels=(30, 33)), write_method="direct")
+    assert len(bodies) > 5 and all(bodies), bodies
+    assert split_file(out)[0] == expected_data_section(footprints, traces, xd.Timing(101))

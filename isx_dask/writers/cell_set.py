@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 import numpy as np
 
 from .._io import MAX_FILE_NBYTES, check_file_size
+from .. import _io
 from ..layout.cell_set import CELL_STATUS_CODES, CellSetLayout, cell_set_footer, default_cell_name
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
@@ -68,11 +69,15 @@ def _check_geometry(timing: Timing, spacing: Spacing) -> None:
         raise ValueError(msg)
 
 
-def _join_records(footprints: np.ndarray, traces: np.ndarray, cells: slice, samples: slice) -> np.ndarray:
-    """Records of ``footprints[cells]`` and ``traces[samples]`` (the same cells): each flattened footprint, then its trace."""
+def _join_records(footprints: np.ndarray, traces: np.ndarray, cells: slice, samples: slice, phase: int) -> np.ndarray:
+    """Records of ``footprints[cells]`` and ``traces[samples]`` (the same cells): each flattened footprint, then its trace.
+
+    The records are made in memory aligned as they lie in the file (``phase``:
+    their first byte modulo the block size), so they are written without a copy.
+    """
     footprints, traces = footprints[cells], traces[samples]
     num_cells, num_pixels = len(footprints), footprints[0].size
-    out = np.empty((num_cells, num_pixels + traces.shape[1]), dtype=_FLOAT32)
+    out = _io.aligned_empty((num_cells, num_pixels + traces.shape[1]), _FLOAT32, phase=phase)
     out[:, :num_pixels] = footprints.reshape(num_cells, num_pixels)
     out[:, num_pixels:] = traces
     return out
@@ -105,7 +110,8 @@ def _records(footprints: Any, traces: Any) -> Any:
         t = int(np.searchsorted(trace_starts, first, side="right")) - 1
         f0, t0 = int(footprint_starts[f]), int(trace_starts[t])
         joined = dask.delayed(_join_records, pure=True)(  # type: ignore[attr-defined]
-            footprint_blocks[f], trace_blocks[t], slice(first - f0, stop - f0), slice(first - t0, stop - t0)
+            footprint_blocks[f], trace_blocks[t], slice(first - f0, stop - f0), slice(first - t0, stop - t0),
+            first * width * _FLOAT32.itemsize % _io.DIRECT_ALIGN,
         )
         parts.append(da.from_delayed(joined, shape=(stop - first, width), dtype=_FLOAT32))  # type: ignore[no-untyped-call]
     return da.concatenate(parts, axis=0)  # type: ignore[no-untyped-call]
