@@ -271,3 +271,29 @@ def test_metadata_from_of_another_length_is_refused(isx: Any, tmp_path: Path) ->
     with pytest.raises(ValueError, match="metadata_from"):
         tiff_to_isxd(tmp_path / "s.tif", tmp_path / "m.isxd", metadata_from=tmp_path / "orig.isxd")
     assert not (tmp_path / "m.isxd").exists()
+
+
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+def test_uncompressed_files_are_read_into_memory_aligned_as_in_the_isxd(tmp_path: Path, monkeypatch: Any, byteorder: str) -> None:
+    # Uncompressed frames are read straight into memory aligned as they will lie in the
+    # .isxd file (across files), so they go around the page cache without a copy.
+    from conftest import split_file
+    from test_io import _direct_accepted
+
+    from isx_dask import _io
+
+    if not _direct_accepted(tmp_path):
+        pytest.skip(f"{tmp_path} does not take O_DIRECT writes on this platform")
+    rng = np.random.default_rng(8)
+    parts = [rng.integers(0, 65535, (n, 30, 33), dtype=np.uint16) for n in (150, 77)]  # 1980-byte frames
+    paths = []
+    for k, part in enumerate(parts):
+        paths.append(tmp_path / f"p{k}.tif")
+        tifffile.imwrite(paths[-1], part.astype(part.dtype.newbyteorder(byteorder)), byteorder=byteorder, photometric="minisblack")
+    bodies = []
+    real = _io._write_direct_body
+    monkeypatch.setattr(_io, "_write_direct_body", lambda fd, data, offset: (bodies.append(_io._is_aligned(data)), real(fd, data, offset))[1])
+    out = tmp_path / "m.isxd"
+    tiff_to_isxd(paths, out, period=Fraction(1, 20), pixel_size=2, write_method="direct")
+    assert split_file(out)[0] == np.concatenate(parts).astype("<u2").tobytes()
+    assert bodies and all(bodies) == (byteorder == "<"), bodies  # big-endian frames are converted: a new array

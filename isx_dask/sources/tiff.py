@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
 
+from .. import _io
 from ..layout import IsxdFormatError
 from ..metadata import Duration, Spacing, Time
 from ..writers._options import fill_doc
@@ -85,6 +87,9 @@ class _TiffFrames:
     byteorder: Literal["<", ">"] = "<"
     #: Index of the file's page holding frame 0 when frame i is page ``first_page + i``; else None.
     first_page: int | None = None
+    #: Index of this series' frame 0 in the recording (several files are one recording): where its
+    #: bytes lie in the ``.isxd`` file, so that frames are read into memory aligned as they will lie there.
+    first_frame: int = 0
 
     @property
     def ndim(self) -> int:
@@ -97,13 +102,11 @@ class _TiffFrames:
             first, stop, _ = key[0].indices(self.shape[0])
             stored = self.dtype.newbyteorder(self.byteorder)
             frame_nbytes = self.shape[1] * self.shape[2] * stored.itemsize
-            with open(self.path, "rb") as fh:
-                fh.seek(self.contiguous_offset + first * frame_nbytes)
-                raw = fh.read((stop - first) * frame_nbytes)
-            if len(raw) != (stop - first) * frame_nbytes:
+            phase = (self.first_frame + first) * frame_nbytes % _io.DIRECT_ALIGN
+            run = _io.aligned_empty((stop - first, *self.shape[1:]), stored, phase=phase)
+            if _io.read_into(self.path, self.contiguous_offset + first * frame_nbytes, run) != run.nbytes:
                 msg = f"TIFF file {self.path!r} ends inside frames {first}:{stop}"
                 raise IsxdFormatError(msg)
-            run = np.frombuffer(raw, dtype=stored).reshape(stop - first, *self.shape[1:])
             return np.ascontiguousarray(run[:, key[1], key[2]], dtype=self.dtype)
         tifffile = _tifffile()
         with tifffile.TiffFile(self.path) as tif:
@@ -384,8 +387,10 @@ def read_tiff(
         )
 
     parts = []
+    first_frame = 0
     for info in infos:
-        f = info.frames
+        f = dataclasses.replace(info.frames, first_frame=first_frame)
+        first_frame += f.shape[0]
         step = frames_per_chunk(f.shape, f.dtype)
         parts.append(
             da.from_array(  # type: ignore[no-untyped-call]
