@@ -365,7 +365,7 @@ _OPTIONS = {
     "period": "--period", "pixel_size": "--pixel-size", "dtype": "--dtype", "casting": "--casting",
     "chunks": "--chunks", "compressor": "--compressor", "clevel": "--clevel", "zarr_format": "--zarr-format",
     "event_set_path": "--events", "frame_rate": "--frame-rate", "metadata_from": "--metadata-from",
-    "overwrite": "--overwrite",
+    "overwrite": "--overwrite", "resume": "--resume",
 }
 
 
@@ -436,6 +436,8 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
         given["event_set_path"] = args.events
     if args.overwrite:
         given["overwrite"] = True
+    if args.resume:
+        given["resume"] = True
     return given
 
 
@@ -720,6 +722,8 @@ def _add_convert(sub: Any) -> None:
     conv.add_argument("--clevel", type=int, choices=range(10), metavar="0-9", help="compression level (default 5)")
     conv.add_argument("--zarr-format", type=int, choices=[2, 3], help="Zarr format to write (default: 3 with zarr-python 3; 2 with zarr-python 2, i.e. Python 3.10)")
     conv.add_argument("--overwrite", action="store_true", help="replace DST if it exists (only once the new one is complete)")
+    conv.add_argument("--resume", action="store_true",
+                      help="make the .isxd write resumable: run the same command again after an interruption to write only the missing chunks")
     conv.add_argument("--scheduler", type=_scheduler,
                       help="threads (default), processes, synchronous, or a dask.distributed address tcp://HOST:PORT")
     conv.add_argument("--no-progress", action="store_true", help="do not show progress")

@@ -59,3 +59,21 @@ def test_zarr_conversion_resumes_after_a_failed_chunk(tmp_path):
     chunk_files[1].write_bytes(good)
     xd.zarr_to_isxd(tmp_path / "m.zarr", out, **options)
     assert split_file(out)[0] == frames.tobytes() and leftovers(tmp_path) == []
+
+
+def test_command_line_conversion_resumes(tmp_path, capsys):
+    from isx_dask import cli
+
+    frames = np.random.default_rng(5).integers(0, 65535, (12, 64, 64), dtype=np.uint16)
+    new_array(str(tmp_path / "m.zarr"), frames, chunks=(4, 64, 64))
+    chunk_files = sorted(p for p in (tmp_path / "m.zarr").rglob("*") if p.is_file() and p.stat().st_size > 1000)
+    good = chunk_files[2].read_bytes()
+    chunk_files[2].write_bytes(b"\xff" * len(good))
+    out = tmp_path / "m.isxd"
+    argv = ["convert", str(tmp_path / "m.zarr"), str(out), "--period", "1/20", "--pixel-size", "2", "--resume",
+            "--no-progress", "--scheduler", "sync"]
+    assert cli.main(argv) != 0
+    assert not out.exists() and leftovers(tmp_path)
+    chunk_files[2].write_bytes(good)
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert split_file(out)[0] == frames.tobytes() and leftovers(tmp_path) == []
