@@ -278,11 +278,11 @@ class EventSetLayout:
 
     Parameters
     ----------
-    num_events : sequence of int
+    num_events : sequence or array of int
         Events per cell, in cell index order.
     """
 
-    def __init__(self, num_events: Sequence[int]) -> None:
+    def __init__(self, num_events: Sequence[int] | np.ndarray[Any, Any]) -> None:
         counts = np.asarray(num_events, dtype=np.int64).reshape(-1)
         if counts.size and counts.min() < 0:
             msg = f"num_events must be >= 0 per cell, got {counts.min()}"

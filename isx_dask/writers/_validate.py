@@ -131,7 +131,8 @@ def changed_values(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             if values.dtype.kind == "f":
                 converted = values.astype(dtype)
-                return np.isinf(converted) & np.isfinite(values)  # type: ignore[no-any-return]
+                overflowed: np.ndarray[Any, Any] = np.isinf(converted) & np.isfinite(values)  # Any before numpy 2.5's stubs
+                return overflowed
             converted = values.astype(dtype)
             if values.dtype.kind not in "iu":
                 return converted.astype(values.dtype) != values  # type: ignore[no-any-return]
