@@ -238,3 +238,14 @@ def test_invalid_samples_of_the_movie_are_nan_traces_and_never_events(tmp_path, 
         isx, cells, src["footprints"], traces, default_names(CELLS), src["statuses"], timing, xd.open_isxd(movie).spacing,
         events, expected_events(spikes, 0.0, Fraction(1, 20)),
     )
+
+
+@pytest.mark.parametrize(("num_cells", "frame_shape", "num_samples"), [(4000, (512, 512), 3000), (7, (4, 5), 10), (1, (2048, 2048), 10), (0, (4, 4), 3)])
+def test_footprints_and_traces_share_chunks_of_about_32_mib_of_records(num_cells, frame_shape, num_samples):
+    from isx_dask.sources._results import cell_chunks
+
+    counts = cell_chunks(num_cells, frame_shape, num_samples)
+    record = 4 * (frame_shape[0] * frame_shape[1] + num_samples)
+    assert sum(counts) == num_cells and all(c >= 1 for c in counts)
+    assert all(c * record <= max(32 * 2**20, record) for c in counts)
+    assert all(c * record > 16 * 2**20 for c in counts[:-1])  # not needlessly small

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = [
     "H5Array",
     "NpyArray",
+    "cell_chunks",
     "check_outputs",
     "check_threshold",
     "events_from_dense",
@@ -241,12 +242,29 @@ def _outside_movie(movie: Spacing, frame_shape: tuple[int, int], crop_offset: tu
 
 
 # -- lazy arrays -------------------------------------------------------------------------------
+#: Bytes of cell records (footprint and trace) per chunk of cells.
+RECORDS_CHUNK_NBYTES = 32 * 2**20
+
+
+def cell_chunks(num_cells: int, frame_shape: tuple[int, int], num_samples: int) -> tuple[int, ...]:
+    """Chunks of cells holding about ``RECORDS_CHUNK_NBYTES`` of records each, for footprints and traces alike.
+
+    With the same chunks along cells, each chunk of records is written from one
+    chunk of footprints and one of traces, and no chunk waits in memory for a
+    neighbour of the other array.
+    """
+    per_cell = _FLOAT32.itemsize * (frame_shape[0] * frame_shape[1] + num_samples)
+    step = max(1, RECORDS_CHUNK_NBYTES // max(per_cell, 1))
+    return tuple(min(step, num_cells - start) for start in range(0, num_cells, step))
+
+
 def lazy_cells(
     build: Callable[..., np.ndarray],
     block_args: Callable[[int, int], tuple[Any, ...]],
     num_cells: int,
     frame_shape: tuple[int, int],
     name: str,
+    counts: tuple[int, ...] | None = None,
 ) -> da.Array:
     """A ``(num_cells, rows, cols)`` float32 Dask array whose chunks of cells are made inside their tasks.
 
@@ -254,8 +272,9 @@ def lazy_cells(
     ``build`` must be a module-level function and ``block_args`` must return
     small, picklable arguments that concern those cells only (file paths and
     offsets, or that chunk's sparse pixels), so no more than a chunk of dense
-    footprints per running task is ever in memory. Chunks hold about
-    ``array.chunk-size`` bytes (Dask's configuration).
+    footprints per running task is ever in memory. Chunks hold ``counts``
+    cells (:func:`cell_chunks`), by default about ``array.chunk-size`` bytes
+    (Dask's configuration).
     """
     import dask.array as da
     from dask.base import tokenize
@@ -264,7 +283,8 @@ def lazy_cells(
     rows, cols = frame_shape
     if num_cells == 0:
         return da.zeros((0, rows, cols), dtype=_FLOAT32)  # type: ignore[no-any-return]
-    (counts, _, _) = da.core.normalize_chunks(("auto", -1, -1), (num_cells, rows, cols), dtype=_FLOAT32)  # type: ignore[no-untyped-call]
+    if counts is None:
+        (counts, _, _) = da.core.normalize_chunks(("auto", -1, -1), (num_cells, rows, cols), dtype=_FLOAT32)  # type: ignore[no-untyped-call]
     blocks = []
     start = 0
     for count in counts:
@@ -342,11 +362,14 @@ class H5Array:
         return f"H5Array({self.path!r}, {self.dataset!r}, shape={self.shape}, dtype={self.dtype})"
 
 
-def lazy_traces(array: NpyArray | H5Array | Any, name: str) -> da.Array:
-    """A 2-D ``(cells, samples)`` lazy reader as a Dask array in chunks of whole traces."""
+def lazy_traces(array: NpyArray | H5Array | Any, name: str, counts: tuple[int, ...] | None = None) -> da.Array:
+    """A 2-D ``(cells, samples)`` lazy reader as a Dask array in chunks of whole traces (``counts`` cells each, or auto)."""
     import dask.array as da
 
-    chunks = da.core.normalize_chunks(("auto", -1), array.shape, dtype=array.dtype)  # type: ignore[no-untyped-call]
+    if counts is not None and array.shape[0]:
+        chunks = (counts, (array.shape[1],))
+    else:
+        chunks = da.core.normalize_chunks(("auto", -1), array.shape, dtype=array.dtype)  # type: ignore[no-untyped-call]
     return da.from_array(array, chunks=chunks, name=f"{name}-" + _token(array), asarray=True, fancy=False)  # type: ignore[no-untyped-call, no-any-return]
 
 

@@ -12,6 +12,7 @@ from ..metadata import Spacing, Timing
 from ._recording import PathLike, import_optional
 from ._results import (
     H5Array,
+    cell_chunks,
     check_outputs,
     check_threshold,
     events_from_dense,
@@ -277,13 +278,14 @@ def caiman_to_isxd(
         extra_properties=extra_properties, metadata_from=metadata_from, frame_rate=frame_rate,
         source_frame_rate=source_rate, source_rate_label="params/data/fr",
     )
+    counts = cell_chunks(num_cells, frame_shape, num_samples)
     footprints = lazy_cells(
-        _caiman_block, lambda start, stop: (path, start, stop, frame_shape), num_cells, frame_shape, "caiman-footprints"
+        _caiman_block, lambda start, stop: (path, start, stop, frame_shape), num_cells, frame_shape, "caiman-footprints", counts
     )
-    cell_traces = lazy_traces(denoised, "caiman-C")
+    cell_traces = lazy_traces(denoised, "caiman-C", counts)
     if residual is not None:
-        cell_traces = cell_traces + lazy_traces(residual, "caiman-YrA")
-    events = None if spikes is None else events_from_dense(lazy_traces(spikes, "caiman-S"), threshold, timing)
+        cell_traces = cell_traces + lazy_traces(residual, "caiman-YrA", counts)
+    events = None if spikes is None else events_from_dense(lazy_traces(spikes, "caiman-S", counts), threshold, timing)
     return write_results(
         footprints, cell_traces, cell_set_path, event_set_path, events, timing=timing, spacing=spacing,
         extra_properties=extra_properties, cell_names=cell_names, statuses=statuses,

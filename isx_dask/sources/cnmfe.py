@@ -143,7 +143,7 @@ def cnmfe_to_isxd(
     stored_cells = da.from_array(footprints_h5, chunks=chunks, asarray=True, fancy=False)  # type: ignore[no-untyped-call]
     footprints = stored_cells.transpose(0, 2, 1)
     return write_results(
-        footprints, lazy_traces(traces_h5, "cnmfe-traces"), cell_set_path, None, None, timing=timing, spacing=spacing,
+        footprints, lazy_traces(traces_h5, "cnmfe-traces", footprints.chunks[0]), cell_set_path, None, None, timing=timing, spacing=spacing,
         extra_properties=extra_properties, cell_names=cell_names, statuses=statuses,
         overwrite=overwrite, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs,
     )

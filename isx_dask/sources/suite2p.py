@@ -13,6 +13,7 @@ from ..metadata import Spacing, Timing
 from ._recording import PathLike
 from ._results import (
     NpyArray,
+    cell_chunks,
     check_outputs,
     check_threshold,
     events_from_dense,
@@ -296,11 +297,12 @@ def suite2p_to_isxd(
         first, last = int(cell_starts[start]), int(cell_starts[stop])
         return (cell_starts[start : stop + 1] - first, pixels[first:last], lam[first:last], frame_shape)
 
-    footprints = lazy_cells(_suite2p_block, block_args, num_cells, frame_shape, "suite2p-footprints")
-    traces = lazy_traces(fluorescence, "suite2p-F")
+    counts = cell_chunks(num_cells, frame_shape, num_samples)
+    footprints = lazy_cells(_suite2p_block, block_args, num_cells, frame_shape, "suite2p-footprints", counts)
+    traces = lazy_traces(fluorescence, "suite2p-F", counts)
     if neuropil is not None:
-        traces = traces - np.float32(coef) * lazy_traces(neuropil, "suite2p-Fneu")
-    events = None if spikes is None else events_from_dense(lazy_traces(spikes, "suite2p-spks"), threshold, timing)
+        traces = traces - np.float32(coef) * lazy_traces(neuropil, "suite2p-Fneu", counts)
+    events = None if spikes is None else events_from_dense(lazy_traces(spikes, "suite2p-spks", counts), threshold, timing)
     return write_results(
         footprints, traces, cell_set_path, event_set_path, events, timing=timing, spacing=spacing,
         extra_properties=extra_properties, cell_names=cell_names, statuses=statuses,
