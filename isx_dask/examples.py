@@ -43,13 +43,13 @@ class SyntheticRecording:
     """
 
     frames: Any
-    footprints: np.ndarray
-    traces: np.ndarray
+    footprints: np.ndarray[Any, Any]
+    traces: np.ndarray[Any, Any]
     timing: Timing
     spacing: Spacing
     cell_names: tuple[str, ...] = ()
-    event_offsets: list[np.ndarray] = field(default_factory=list)
-    event_amplitudes: list[np.ndarray] = field(default_factory=list)
+    event_offsets: list[np.ndarray[Any, Any]] = field(default_factory=list)
+    event_amplitudes: list[np.ndarray[Any, Any]] = field(default_factory=list)
 
     @property
     def num_events(self) -> int:
@@ -57,7 +57,7 @@ class SyntheticRecording:
         return sum(len(o) for o in self.event_offsets)
 
 
-def _footprints(num_cells: int, rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
+def _footprints(num_cells: int, rows: int, cols: int, rng: np.random.Generator) -> np.ndarray[Any, Any]:
     y, x = np.mgrid[0:rows, 0:cols].astype(np.float32)
     cy = rng.uniform(0, rows, num_cells).astype(np.float32)
     cx = rng.uniform(0, cols, num_cells).astype(np.float32)
@@ -68,13 +68,13 @@ def _footprints(num_cells: int, rows: int, cols: int, rng: np.random.Generator) 
     return out
 
 
-def _spikes(num_cells: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:
+def _spikes(num_cells: int, num_samples: int, rng: np.random.Generator) -> np.ndarray[Any, Any]:
     """``(num_cells, num_samples)`` spike amplitudes, zero where a cell does not fire (about 1% of samples)."""
     fire = rng.random((num_cells, num_samples)) < 0.01
     return fire * rng.uniform(200, 800, (num_cells, num_samples))
 
 
-def _traces(spikes: np.ndarray) -> np.ndarray:
+def _traces(spikes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     num_cells, num_samples = spikes.shape
     kernel = np.exp(-np.arange(60) / 12.0)  # about 0.6 s decay at 20 Hz
     traces = np.empty((num_cells, num_samples), np.float32)
@@ -83,7 +83,7 @@ def _traces(spikes: np.ndarray) -> np.ndarray:
     return traces
 
 
-def _events(spikes: np.ndarray, timing: Timing) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _events(spikes: np.ndarray[Any, Any], timing: Timing) -> tuple[list[np.ndarray[Any, Any]], list[np.ndarray[Any, Any]]]:
     """Per-cell spike offsets (us from the start) and amplitudes, at valid samples only."""
     valid = timing.get_valid_samples_mask()
     period_us = timing.period.to_fraction() * 1_000_000
@@ -95,7 +95,7 @@ def _events(spikes: np.ndarray, timing: Timing) -> tuple[list[np.ndarray], list[
     return offsets, amplitudes
 
 
-def _render(block: np.ndarray, *, footprints: np.ndarray, traces: np.ndarray, seed: int, block_info: Any = None) -> np.ndarray:
+def _render(block: np.ndarray[Any, Any], *, footprints: np.ndarray[Any, Any], traces: np.ndarray[Any, Any], seed: int, block_info: Any = None) -> np.ndarray[Any, Any]:
     (t0, t1), (r0, r1), (c0, c1) = block_info[None]["array-location"]
     rng = np.random.default_rng([seed, t0, r0, c0])
     out = rng.standard_normal((t1 - t0, r1 - r0, c1 - c0), dtype=np.float32)

@@ -624,7 +624,7 @@ class Timing:
         object.__setattr__(self, "dropped", tuple(dropped))
 
     # -- derived values ---------------------------------------------------------------
-    def get_valid_samples_mask(self) -> np.ndarray:
+    def get_valid_samples_mask(self) -> np.ndarray[Any, Any]:
         """Boolean array of length ``num_samples``: True where a sample is valid."""
         mask = np.ones(self.num_samples, dtype=bool)
         mask[list(self.dropped)] = False
@@ -633,7 +633,7 @@ class Timing:
             mask[first : last + 1] = False
         return mask
 
-    def get_valid_samples(self) -> np.ndarray:
+    def get_valid_samples(self) -> np.ndarray[Any, Any]:
         """Indices of the valid samples, ascending."""
         return np.flatnonzero(self.get_valid_samples_mask())
 
@@ -794,7 +794,7 @@ class Spacing:
         }
 
     @property
-    def _pixel_coordinates(self) -> np.ndarray:
+    def _pixel_coordinates(self) -> np.ndarray[Any, Any]:
         """``isx.Spacing._pixel_coordinates``: ``[left, top, num_cols, num_rows]`` in pixels.
 
         ``left`` and ``top`` are the top-left corner divided by the pixel width and

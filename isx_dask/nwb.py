@@ -277,7 +277,7 @@ def _session_start(starts: list[Time], session_start_time: _dt.datetime | None) 
     return when, _datetime_secs(when)
 
 
-def _sample_times(timing: Timing, offset: Fraction) -> np.ndarray:
+def _sample_times(timing: Timing, offset: Fraction) -> np.ndarray[Any, Any]:
     """Seconds from the session start of every sample of ``timing`` (float64)."""
     period = timing.period.to_fraction()
     index = np.arange(timing.num_samples, dtype=np.float64)
@@ -371,7 +371,7 @@ def _footer_note(f: IsxdFile) -> str:
     return f"Converted by isx_dask from {os.path.basename(f.path)}; its .isxd footer (JSON): {json.dumps(footer, sort_keys=True)}"
 
 
-def _stored_frames(frames: Any, valid: np.ndarray) -> Any:
+def _stored_frames(frames: Any, valid: np.ndarray[Any, Any]) -> Any:
     """The frames at ``valid`` samples, as slices of contiguous runs (a boolean index would make Dask gather)."""
     if valid.all():
         return frames

@@ -243,14 +243,14 @@ def write_movie_region(
     return store_region([(stored, target)], partial, name, compute=compute, fsync=fsync, compute_kwargs=compute_kwargs)
 
 
-def _missing_stored(partial: str, num_stored: int) -> np.ndarray:
+def _missing_stored(partial: str, num_stored: int) -> np.ndarray[Any, Any]:
     covered = np.zeros(num_stored, dtype=bool)
     for ((a, b),) in written_regions(partial, _REGION_PREFIX):
         covered[a:b] = True
     return np.flatnonzero(~covered)
 
 
-def missing_movie_frames(path: PathLike) -> np.ndarray:
+def missing_movie_frames(path: PathLike) -> np.ndarray[Any, Any]:
     """Time indices of the stored frames of a template not written yet.
 
     Parameters
@@ -270,7 +270,7 @@ def missing_movie_frames(path: PathLike) -> np.ndarray:
     """
     _, partial, _, layout = _open(path)
     valid_indices = np.flatnonzero(layout.timing.get_valid_samples_mask())
-    missing: np.ndarray = valid_indices[_missing_stored(partial, layout.num_stored)]
+    missing: np.ndarray[Any, Any] = valid_indices[_missing_stored(partial, layout.num_stored)]
     return missing
 
 

@@ -49,13 +49,13 @@ def _xarray() -> Any:
     return xarray
 
 
-def time_seconds(timing: Timing) -> np.ndarray:
+def time_seconds(timing: Timing) -> np.ndarray[Any, Any]:
     """Seconds since the start of each sample, ``index * period`` (float64)."""
     period = timing.period
     return np.arange(timing.num_samples, dtype=np.float64) * period.num / period.den
 
 
-def pixel_centres_um(spacing: Spacing) -> tuple[np.ndarray, np.ndarray]:
+def pixel_centres_um(spacing: Spacing) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """``(y, x)`` microns of the pixel centres: ``topLeft + (index + 0.5) * pixelSize``."""
     (height, width), (top, left) = spacing.pixel_size, spacing.top_left
     rows, cols = spacing.num_pixels
@@ -82,7 +82,7 @@ def footer_attrs(reader: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
     return attrs
 
 
-def _coords(timing: Timing, spacing: Spacing | None, valid: np.ndarray) -> dict[str, Any]:
+def _coords(timing: Timing, spacing: Spacing | None, valid: np.ndarray[Any, Any]) -> dict[str, Any]:
     coords: dict[str, Any] = {
         "time": ("time", time_seconds(timing), {"units": "s", "long_name": "time since the start of the recording"}),
         "valid": ("time", valid, {"long_name": "False at dropped, cropped and blank samples"}),

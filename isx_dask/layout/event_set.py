@@ -310,7 +310,7 @@ def packet_layout(offset: int, num_packets: int) -> ArrayLayout:
     return ArrayLayout.contiguous(offset, (num_packets, EVENT_PACKET_NBYTES), "|u1")
 
 
-def encode_packets(offsets: np.ndarray, cells: np.ndarray | int, amplitudes: np.ndarray) -> np.ndarray:
+def encode_packets(offsets: np.ndarray[Any, Any], cells: np.ndarray[Any, Any] | int, amplitudes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Pack events into their stored bytes, a ``(n, 20)`` uint8 array."""
     packets = np.empty(len(offsets), dtype=EVENT_PACKET_DTYPE)
     packets["offset"] = offsets
@@ -319,12 +319,12 @@ def encode_packets(offsets: np.ndarray, cells: np.ndarray | int, amplitudes: np.
     return packets.view(np.uint8).reshape(-1, EVENT_PACKET_NBYTES)
 
 
-def decode_packets(raw: np.ndarray) -> np.ndarray:
+def decode_packets(raw: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Stored bytes (``(n, 20)`` uint8, C-contiguous) as a structured array of :data:`EVENT_PACKET_DTYPE`."""
     return np.ascontiguousarray(raw, dtype=np.uint8).reshape(-1).view(EVENT_PACKET_DTYPE)
 
 
-def sample_offsets_usecs(period: Duration, indices: np.ndarray) -> np.ndarray:
+def sample_offsets_usecs(period: Duration, indices: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Offsets from the start of samples ``indices``, in whole microseconds (rounded half to even), as uint64.
 
     Exact: computed in integers, never through floats.
@@ -340,7 +340,7 @@ def sample_offsets_usecs(period: Duration, indices: np.ndarray) -> np.ndarray:
         q, r = np.divmod(idx.astype(object) * num, den)
     twice = 2 * r
     up = (twice > den) | ((twice == den) & (q % 2 == 1))
-    out: np.ndarray = (q + up).astype(np.uint64)
+    out: np.ndarray[Any, Any] = (q + up).astype(np.uint64)
     return out
 
 

@@ -122,7 +122,7 @@ def parse_time(value: Any, name: str) -> Time:
     return Time(Duration(num, den), offset)
 
 
-def _index_array(value: Any, name: str, num_samples: int) -> np.ndarray:
+def _index_array(value: Any, name: str, num_samples: int) -> np.ndarray[Any, Any]:
     items = footer_list(value if value is not None else [], name)
     out = np.empty(len(items), dtype=np.int64)
     for k, item in enumerate(items):
@@ -133,10 +133,10 @@ def _index_array(value: Any, name: str, num_samples: int) -> np.ndarray:
     return out
 
 
-def _cropped_ranges(value: Any, num_samples: int) -> np.ndarray:
+def _cropped_ranges(value: Any, num_samples: int) -> np.ndarray[Any, Any]:
     """Sorted, merged ``(first, last)`` rows of the cropped ranges, as an ``(n, 2)`` int64 array."""
     items = footer_list(value if value is not None else [], "timingInfo.cropped")
-    ranges = np.empty((len(items), 2), dtype=np.int64)
+    ranges: np.ndarray[Any, Any] = np.empty((len(items), 2), dtype=np.int64)
     for k, item in enumerate(items):
         label = f"timingInfo.cropped[{k}]"
         if isinstance(item, str):
@@ -167,17 +167,17 @@ def _cropped_ranges(value: Any, num_samples: int) -> np.ndarray:
             merged[-1][1] = max(merged[-1][1], last)
         else:
             merged.append([first, last])
-    out: np.ndarray = np.asarray(merged, dtype=np.int64).reshape(-1, 2)
+    out: np.ndarray[Any, Any] = np.asarray(merged, dtype=np.int64).reshape(-1, 2)
     return out
 
 
-def _inside(ranges: np.ndarray, indices: np.ndarray) -> np.ndarray:
+def _inside(ranges: np.ndarray[Any, Any], indices: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Whether each of ``indices`` lies inside one of the sorted, disjoint ``ranges``."""
     if len(ranges) == 0 or len(indices) == 0:
         return np.zeros(len(indices), dtype=bool)
     k = np.searchsorted(ranges[:, 0], indices, side="right") - 1
     safe = np.clip(k, 0, None)
-    inside: np.ndarray = (k >= 0) & (indices <= ranges[safe, 1])
+    inside: np.ndarray[Any, Any] = (k >= 0) & (indices <= ranges[safe, 1])
     return inside
 
 
@@ -216,7 +216,7 @@ def parse_timing_info(value: Any, name: str = "timingInfo") -> Timing:
     return timing
 
 
-def invalid_intervals(timing: Timing) -> np.ndarray:
+def invalid_intervals(timing: Timing) -> np.ndarray[Any, Any]:
     """The invalid samples of ``timing`` as sorted, disjoint, inclusive ``(first, last)`` rows.
 
     Dropped and blank indices become one-sample rows; cropped ranges stay whole.

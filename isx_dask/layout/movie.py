@@ -51,7 +51,7 @@ def movie_dtype(dtype: Any) -> np.dtype[Any]:
     raise ValueError(msg)
 
 
-def stored_frame_indices(timing: Timing) -> np.ndarray:
+def stored_frame_indices(timing: Timing) -> np.ndarray[Any, Any]:
     """Stored frame number for each time index, or -1 where the frame is not stored."""
     mask = timing.get_valid_samples_mask()
     stored = np.cumsum(mask, dtype=np.int64) - 1
@@ -59,7 +59,7 @@ def stored_frame_indices(timing: Timing) -> np.ndarray:
     return stored
 
 
-def stored_indices_of(invalid: np.ndarray, times: np.ndarray) -> np.ndarray:
+def stored_indices_of(invalid: np.ndarray[Any, Any], times: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Stored frame number of each time index in ``times``, or -1 where the frame is not stored.
 
     Parameters
@@ -79,12 +79,12 @@ def stored_indices_of(invalid: np.ndarray, times: np.ndarray) -> np.ndarray:
     before = np.concatenate([[0], np.cumsum(lengths)])
     k = np.searchsorted(invalid[:, 0], times, side="right")
     inside = (k > 0) & (times <= invalid[np.clip(k - 1, 0, None), 1])
-    out: np.ndarray = times - before[k]
+    out: np.ndarray[Any, Any] = times - before[k]
     out[inside] = -1
     return out
 
 
-def valid_runs(invalid: np.ndarray, start: int, stop: int) -> list[tuple[int, int, int]]:
+def valid_runs(invalid: np.ndarray[Any, Any], start: int, stop: int) -> list[tuple[int, int, int]]:
     """The runs of valid time indices in ``[start, stop)``, as ``(first, stop, stored_first)`` triples.
 
     Time indices ``first`` to ``stop - 1`` are valid and stored as frames
@@ -233,7 +233,7 @@ def parse_movie_footer(metadata: Mapping[str, Any]) -> MovieLayout:
         raise IsxdFormatError(str(err)) from None
 
 
-def stored_frames_region(layout: MovieLayout, start_frame: int, num_frames: int) -> tuple[np.ndarray, ArrayLayout, tuple[int, int]]:
+def stored_frames_region(layout: MovieLayout, start_frame: int, num_frames: int) -> tuple[np.ndarray[Any, Any], ArrayLayout, tuple[int, int]]:
     """Where the frames of time indices ``start_frame .. start_frame + num_frames - 1`` are stored.
 
     Frames at dropped, cropped or blank indices are not stored.

@@ -259,7 +259,7 @@ def cell_chunks(num_cells: int, frame_shape: tuple[int, int], num_samples: int) 
 
 
 def lazy_cells(
-    build: Callable[..., np.ndarray],
+    build: Callable[..., np.ndarray[Any, Any]],
     block_args: Callable[[int, int], tuple[Any, ...]],
     num_cells: int,
     frame_shape: tuple[int, int],
@@ -296,7 +296,7 @@ def lazy_cells(
     return da.concatenate(blocks, axis=0)  # type: ignore[no-untyped-call, no-any-return]
 
 
-def sparse_block(cell_starts: np.ndarray, flat_pixels: np.ndarray, values: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
+def sparse_block(cell_starts: np.ndarray[Any, Any], flat_pixels: np.ndarray[Any, Any], values: np.ndarray[Any, Any], frame_shape: tuple[int, int]) -> np.ndarray[Any, Any]:
     """Dense float32 footprints ``(cells, rows, cols)`` of a chunk of cells given as sparse pixels.
 
     Cell ``k`` owns ``flat_pixels[cell_starts[k]:cell_starts[k + 1]]`` (row-major
@@ -328,7 +328,7 @@ class NpyArray:
         self.ndim = len(self.shape)
         del header
 
-    def __getitem__(self, key: Any) -> np.ndarray:
+    def __getitem__(self, key: Any) -> np.ndarray[Any, Any]:
         mapped = np.load(self.path, mmap_mode="r")
         try:
             return np.array(mapped[key])
@@ -352,7 +352,7 @@ class H5Array:
         self.dtype = np.dtype(dtype)
         self.ndim = len(self.shape)
 
-    def __getitem__(self, key: Any) -> np.ndarray:
+    def __getitem__(self, key: Any) -> np.ndarray[Any, Any]:
         import h5py  # type: ignore[import-untyped]
 
         with h5py.File(self.path, "r") as f:

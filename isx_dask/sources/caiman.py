@@ -101,7 +101,7 @@ def _check_csc(f: Any, path: str, frame_shape: tuple[int, int]) -> int:
     return num_cells
 
 
-def _caiman_block(path: str, start: int, stop: int, frame_shape: tuple[int, int]) -> np.ndarray:
+def _caiman_block(path: str, start: int, stop: int, frame_shape: tuple[int, int]) -> np.ndarray[Any, Any]:
     """Dense footprints of components ``start:stop``, read from the CSC slices of ``estimates/A``."""
     import h5py
 
@@ -120,7 +120,7 @@ def _caiman_block(path: str, start: int, stop: int, frame_shape: tuple[int, int]
     return sparse_block(indptr - first, row_major, values, frame_shape)
 
 
-def _component_indices(f: Any, name: str, num_cells: int, path: str) -> np.ndarray | None:
+def _component_indices(f: Any, name: str, num_cells: int, path: str) -> np.ndarray[Any, Any] | None:
     node = f.get(name)
     if node is None or not hasattr(node, "dtype") or _is_none(node):
         return None

@@ -99,7 +99,7 @@ class _MmapFrames:
     def ndim(self) -> int:
         return 3
 
-    def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray:
+    def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray[Any, Any]:
         npix = self.rows * self.cols
         yr = np.memmap(self.path, mode="r", dtype=np.float32, shape=(npix, self.num_frames), order=self.order)
         try:

@@ -73,7 +73,7 @@ def natural_key(name: str) -> tuple[Any, ...]:
     return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name))
 
 
-def _grey(frame: Any, where: str) -> np.ndarray:
+def _grey(frame: Any, where: str) -> np.ndarray[Any, Any]:
     """One decoded frame as a uint8 grey image, exactly; colour only if its three channels are equal."""
     fmt = frame.format.name
     if fmt in _GREY_FORMATS:
@@ -92,7 +92,7 @@ class _SeekMissed(Exception):
     pass
 
 
-def _decode_run(path: str, first: int, stop: int, rows: int, cols: int) -> np.ndarray:
+def _decode_run(path: str, first: int, stop: int, rows: int, cols: int) -> np.ndarray[Any, Any]:
     """Frames ``first:stop`` of one AVI file, decoded in this task."""
     av = _av()
     out = np.empty((stop - first, rows, cols), dtype=np.uint8)
@@ -110,7 +110,7 @@ def _decode_run(path: str, first: int, stop: int, rows: int, cols: int) -> np.nd
     return out
 
 
-def _decode_into(av: Any, path: str, first: int, out: np.ndarray, *, seek: bool) -> int:
+def _decode_into(av: Any, path: str, first: int, out: np.ndarray[Any, Any], *, seek: bool) -> int:
     with av.open(path) as container:
         stream = container.streams.video[0]
         origin = stream.start_time or 0

@@ -64,7 +64,7 @@ def _read_ops(path: Path) -> dict[str, Any]:
     return ops
 
 
-def _read_stat(path: Path, frame_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _read_stat(path: Path, frame_shape: tuple[int, int]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Every ROI's pixels as (cell_starts, row-major pixel indices, lam), checked against the frame."""
     stat = _load_pickled(path, "stat.npy (each ROI's ypix, xpix and lam)")
     if not isinstance(stat, np.ndarray) or stat.ndim != 1:
@@ -111,7 +111,7 @@ def _read_traces(path: Path, num_cells: int, what: str, num_samples: int | None 
     return array
 
 
-def _read_iscell(path: Path, num_cells: int) -> np.ndarray | None:
+def _read_iscell(path: Path, num_cells: int) -> np.ndarray[Any, Any] | None:
     """``iscell.npy``'s first column as booleans (True accepted), or None if there is no such file."""
     if not path.is_file():
         return None
@@ -140,7 +140,7 @@ def _neuropil_coefficient(subtract_neuropil: Any, ops: dict[str, Any], ops_path:
     return float(coef)
 
 
-def _suite2p_block(cell_starts: np.ndarray, pixels: np.ndarray, lam: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
+def _suite2p_block(cell_starts: np.ndarray[Any, Any], pixels: np.ndarray[Any, Any], lam: np.ndarray[Any, Any], frame_shape: tuple[int, int]) -> np.ndarray[Any, Any]:
     return sparse_block(cell_starts, pixels, lam, frame_shape)
 
 

@@ -95,7 +95,7 @@ class _TiffFrames:
     def ndim(self) -> int:
         return 3
 
-    def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray:
+    def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray[Any, Any]:
         out_shape = tuple(len(range(*s.indices(n))) for s, n in zip(key, self.shape))
         if self.contiguous_offset is not None and key[0].step in (None, 1):
             # Uncompressed frames one after another: one read of the run, no TIFF parsing in the task.

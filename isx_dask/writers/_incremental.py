@@ -245,7 +245,7 @@ class IncrementalWriter(Generic[_R]):
         self.discard()
 
 
-def missing_indices(written: np.ndarray, what: str) -> str:
+def missing_indices(written: np.ndarray[Any, Any], what: str) -> str:
     """'' if every entry of ``written`` is True, else a message listing the first missing indices."""
     missing = np.flatnonzero(~written)
     if not missing.size:

@@ -92,8 +92,8 @@ def as_dask_array(data: Any, name: str, ndim: int, axes: str) -> Any:
 
 def check_not_masked(data: Any, name: str) -> None:
     """Refuse a NumPy masked array with masked entries: ``.isxd`` files hold no mask, and the values under it would be stored."""
-    if isinstance(data, np.ma.MaskedArray) and np.ma.is_masked(data):
-        count = int(np.count_nonzero(np.ma.getmaskarray(data)))
+    count = int(np.count_nonzero(data.mask)) if isinstance(data, np.ma.MaskedArray) else 0  # mask: nomask or bools
+    if count:
         msg = (
             f"{name} is a masked array with {count} masked value(s); .isxd files hold no mask, so the values under it "
             f"would be stored: fill them first (e.g. {name}.filled(0), or {name}.filled(numpy.nan) for float traces)"
@@ -120,7 +120,7 @@ def _is_exact_by_dtype(src: np.dtype[Any], dst: np.dtype[Any]) -> bool:
     return bool(np.can_cast(src, dst, casting="safe"))
 
 
-def changed_values(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+def changed_values(values: np.ndarray[Any, Any], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
     """Mask of the ``values`` that ``astype(dtype)`` would change (NaN and infinities count as kept in floats).
 
     Float to float32 counts as kept when the value is within float32's range
@@ -156,7 +156,7 @@ def changed_values(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
 
 
 def _value_error(
-    values: np.ndarray, bad: np.ndarray, name: str, dtype: np.dtype[Any], offset: tuple[int, ...] | None = None
+    values: np.ndarray[Any, Any], bad: np.ndarray[Any, Any], name: str, dtype: np.dtype[Any], offset: tuple[int, ...] | None = None
 ) -> ValueError:
     """The error for the values of ``values`` marked ``bad``; ``offset``: where ``values`` (a chunk) starts in ``name``."""
     local = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -171,7 +171,7 @@ def _value_error(
     return ValueError(msg)
 
 
-def cast_exact(values: np.ndarray, dtype: np.dtype[Any], name: str, offset: tuple[int, ...] | None = None) -> np.ndarray:
+def cast_exact(values: np.ndarray[Any, Any], dtype: np.dtype[Any], name: str, offset: tuple[int, ...] | None = None) -> np.ndarray[Any, Any]:
     """``values`` as ``dtype``, or ``ValueError`` naming ``name`` if any value would change.
 
     ``offset`` is where ``values`` starts in ``name`` when it is one chunk of
@@ -188,7 +188,7 @@ def cast_exact(values: np.ndarray, dtype: np.dtype[Any], name: str, offset: tupl
         return values.astype(dtype)
 
 
-def _cast_chunk(values: np.ndarray, dtype: np.dtype[Any], name: str, block_info: Any = None) -> np.ndarray:
+def _cast_chunk(values: np.ndarray[Any, Any], dtype: np.dtype[Any], name: str, block_info: Any = None) -> np.ndarray[Any, Any]:
     """:func:`cast_exact` of one Dask chunk, with the chunk's place in the array for the message."""
     location = (block_info or {}).get(0, {}).get("array-location")
     offset = None if location is None else tuple(int(start) for start, _ in location)
@@ -249,7 +249,7 @@ def check_float32_casting(dtype: Any, name: str, casting: str) -> str:
     return casting
 
 
-def float32_values(values: np.ndarray, name: str, casting: str, offset: tuple[int, ...] | None = None) -> np.ndarray:
+def float32_values(values: np.ndarray[Any, Any], name: str, casting: str, offset: tuple[int, ...] | None = None) -> np.ndarray[Any, Any]:
     """Real ``values`` as float32, refusing under ``'same_value'`` an integer that float32 would round.
 
     Integers beyond 2**24 (of int32, int64, uint32, uint64) that float32 cannot
@@ -284,7 +284,7 @@ def prepare_array(data: Any, name: str, ndim: int, axes: str, dtype: np.dtype[An
     return array
 
 
-def convert_in_memory(value: Any, dtype: np.dtype[Any], name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+def convert_in_memory(value: Any, dtype: np.dtype[Any], name: str, shape: tuple[int, ...] | None = None) -> np.ndarray[Any, Any]:
     """One in-memory array (a frame, a footprint, a trace) as ``dtype``, as the official ``set_*_data`` take it.
 
     Like the official package, a conversion emits ``UserWarning('Converting

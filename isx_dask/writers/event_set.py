@@ -107,7 +107,7 @@ def _check_end_time(end_time: Any, timing: Timing) -> EndTime:
     return end_time  # type: ignore[no-any-return]
 
 
-def _as_1d(values: Any, label: str) -> np.ndarray:
+def _as_1d(values: Any, label: str) -> np.ndarray[Any, Any]:
     """``values`` as a 1-D array; a column or row (``np.argwhere`` gives ``(k, 1)``) is flattened, as the official writer does."""
     check_not_masked(values, label)
     arr = np.asarray(values)
@@ -119,7 +119,7 @@ def _as_1d(values: Any, label: str) -> np.ndarray:
     return arr
 
 
-def check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray:
+def check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray[Any, Any]:
     """Offsets as uint64 microseconds, checked to be whole, >= 0 and before the end of the recording."""
     arr = _as_1d(values, label)
     if arr.size == 0:
@@ -144,12 +144,12 @@ def check_offsets(values: Any, label: str, limit_usecs: Fraction) -> np.ndarray:
     return arr.astype(np.uint64)
 
 
-def _check_amplitudes(values: Any, label: str, casting: str) -> np.ndarray:
+def _check_amplitudes(values: Any, label: str, casting: str) -> np.ndarray[Any, Any]:
     arr = _as_1d(values, label)
     return to_float32(arr, label, casting)
 
 
-def to_float32(arr: np.ndarray, label: str, casting: str = DEFAULT_CASTING) -> np.ndarray:
+def to_float32(arr: np.ndarray[Any, Any], label: str, casting: str = DEFAULT_CASTING) -> np.ndarray[Any, Any]:
     """``arr`` (real numbers) as float32 under ``casting``, checked before anything is written.
 
     Under ``'same_value'`` (the default) an integer that float32 would round
@@ -170,7 +170,7 @@ def to_float32(arr: np.ndarray, label: str, casting: str = DEFAULT_CASTING) -> n
 
 def check_cell_events(
     offsets: Any, amplitudes: Any, label: str, limit_usecs: Fraction, casting: str = DEFAULT_CASTING
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """One cell's events, converted and checked (not sorted)."""
     offs = check_offsets(offsets, f"offsets{label}", limit_usecs)
     amps = _check_amplitudes(amplitudes, f"amplitudes{label}", casting)
@@ -180,7 +180,7 @@ def check_cell_events(
     return offs, amps
 
 
-def _check_unique(sorted_offsets: np.ndarray, label: str, cell_name: str) -> None:
+def _check_unique(sorted_offsets: np.ndarray[Any, Any], label: str, cell_name: str) -> None:
     same = np.flatnonzero(sorted_offsets[1:] == sorted_offsets[:-1])
     if same.size:
         msg = (
@@ -191,12 +191,12 @@ def _check_unique(sorted_offsets: np.ndarray, label: str, cell_name: str) -> Non
 
 
 # -- bulk writing from per-cell events ------------------------------------------------------------
-def _pack_cells(parts: list[tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
+def _pack_cells(parts: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int]]) -> np.ndarray[Any, Any]:
     """Packets of consecutive (parts of) cells, in order."""
     return np.concatenate([encode_packets(o, cell, a) for o, a, cell in parts]) if parts else np.zeros((0, 20), np.uint8)
 
 
-def packets_by_cell(offsets: list[np.ndarray], amplitudes: list[np.ndarray], layout: EventSetLayout) -> Any:
+def packets_by_cell(offsets: list[np.ndarray[Any, Any]], amplitudes: list[np.ndarray[Any, Any]], layout: EventSetLayout) -> Any:
     """A lazy ``(num_packets, 20)`` byte array of all packets, cell after cell, in ~64 MiB chunks."""
     import dask.array as da
     from dask.delayed import delayed
@@ -386,7 +386,7 @@ def _block_offset(block_info: Any) -> tuple[int, int]:
     return (int(r0), int(c0))
 
 
-def _summarize_block(block: np.ndarray, casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray:
+def _summarize_block(block: np.ndarray[Any, Any], casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray[Any, Any]:
     """Per row of a block: events (non-zero float32 values), global index of the first, and overflow to infinity.
 
     Under ``casting='same_value'`` an integer that float32 would round raises
@@ -402,15 +402,15 @@ def _summarize_block(block: np.ndarray, casting: str = DEFAULT_CASTING, block_in
     return np.stack([counts, first, overflow.astype(np.int64)], axis=1).astype(np.int64)
 
 
-def _block_float32(block: np.ndarray, casting: str, offset: tuple[int, int]) -> np.ndarray:
+def _block_float32(block: np.ndarray[Any, Any], casting: str, offset: tuple[int, int]) -> np.ndarray[Any, Any]:
     return float32_values(np.asarray(block), "amplitudes", casting, offset)
 
 
 def _write_dense_block(
-    block: np.ndarray,
+    block: np.ndarray[Any, Any],
     target: IsxdTarget,
-    first_packets: np.ndarray,
-    expected_counts: np.ndarray,
+    first_packets: np.ndarray[Any, Any],
+    expected_counts: np.ndarray[Any, Any],
     row0: int,
     col0: int,
     period: Duration,
@@ -650,7 +650,7 @@ class EventSet(IncrementalWriter["EventSetFile"]):
         self._limit = Fraction(0)
         self._num_events: list[int] = []
         self._start_offsets: list[int] = []
-        self._seen: list[np.ndarray] = []  # offsets given so far per cell, sorted
+        self._seen: list[np.ndarray[Any, Any]] = []  # offsets given so far per cell, sorted
         self._num_packets = 0
 
     @classmethod
@@ -742,7 +742,7 @@ class EventSet(IncrementalWriter["EventSetFile"]):
         return index_of_name(self.cell_names, name)
 
     # -- reading -------------------------------------------------------------------------
-    def get_cell_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def get_cell_data(self, index: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """Events of cell ``index`` as ``(offsets, amplitudes)``: uint64 us from the start (ascending), float32."""
         self.get_cell_name(index)
         offsets, amplitudes = self._require_reader().get_cell_data(index)

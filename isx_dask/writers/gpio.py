@@ -169,7 +169,7 @@ def _is_dense(data: Any) -> bool:
     return hasattr(data, "shape") and hasattr(data, "dtype")
 
 
-def _as_1d(values: Any, label: str) -> np.ndarray:
+def _as_1d(values: Any, label: str) -> np.ndarray[Any, Any]:
     check_not_masked(values, label)
     arr = np.asarray(values)
     if arr.ndim == 2 and arr.shape[1] == 1:  # (k, 1) as np.argwhere gives
@@ -180,7 +180,7 @@ def _as_1d(values: Any, label: str) -> np.ndarray:
     return arr
 
 
-def _check_values(values: Any, label: str, casting: str) -> np.ndarray:
+def _check_values(values: Any, label: str, casting: str) -> np.ndarray[Any, Any]:
     arr = _as_1d(values, label)
     out = to_float32(arr, label, casting)
     bad = np.flatnonzero(~np.isfinite(out))
@@ -193,7 +193,7 @@ def _check_values(values: Any, label: str, casting: str) -> np.ndarray:
     return out
 
 
-def _check_sparse(data: Sequence[Any], timing: Timing, casting: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _check_sparse(data: Sequence[Any], timing: Timing, casting: str) -> tuple[list[np.ndarray[Any, Any]], list[np.ndarray[Any, Any]]]:
     """Each channel's offsets and values, checked, converted and sorted by offset."""
     limit = duration_usecs(timing)
     offsets, values = [], []
@@ -220,7 +220,7 @@ def _check_sparse(data: Sequence[Any], timing: Timing, casting: str) -> tuple[li
     return offsets, values
 
 
-def _check_dense_channels(offsets: list[np.ndarray], types: Sequence[SignalType], timing: Timing) -> None:
+def _check_dense_channels(offsets: list[np.ndarray[Any, Any]], types: Sequence[SignalType], timing: Timing) -> None:
     """A dense channel given as offsets must hold samples 0, 1, ..., n-1 of the timing, one value each."""
     for k, (offs, code) in enumerate(zip(offsets, types)):
         if code == SignalType.DENSE:
@@ -235,7 +235,7 @@ def _check_dense_channels(offsets: list[np.ndarray], types: Sequence[SignalType]
                 raise ValueError(msg)
 
 
-def _check_imu(channels: Sequence[Any], offsets: list[np.ndarray] | None) -> None:
+def _check_imu(channels: Sequence[Any], offsets: list[np.ndarray[Any, Any]] | None) -> None:
     """An IMU set has the nine channels the official CSV export expects, grouped by shared sample times."""
     if len(channels) != len(IMU_CHANNEL_NAMES):
         msg = (
@@ -266,7 +266,7 @@ def _block_offset(block_info: Any) -> tuple[int, int]:
     return (int(r0), int(c0))
 
 
-def _block_flags(block: np.ndarray, casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray:
+def _block_flags(block: np.ndarray[Any, Any], casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray[Any, Any]:
     """Per row of a block: [values that are not finite, finite values beyond the float32 range].
 
     Under ``casting='same_value'`` an integer that float32 would round raises
@@ -280,7 +280,7 @@ def _block_flags(block: np.ndarray, casting: str = DEFAULT_CASTING, block_info: 
     return np.stack([nonfinite, overflow], axis=1).astype(np.int64)[:, None, :]
 
 
-def _pack_dense_block(block: np.ndarray, period: Any, casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray:
+def _pack_dense_block(block: np.ndarray[Any, Any], period: Any, casting: str = DEFAULT_CASTING, block_info: Any = None) -> np.ndarray[Any, Any]:
     """Pack a ``(rows, cols)`` block into its ``(rows, cols, 20)`` packet bytes."""
     (r0, r1), (c0, c1) = block_info[0]["array-location"]
     # Checked again: a value of non-deterministic input may differ from the check pass.
@@ -733,7 +733,7 @@ class GpioSet:
             msg = f'Channel with name "{name}" does not exist.'
             raise KeyError(msg) from None
 
-    def get_channel_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def get_channel_data(self, index: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """Values of channel ``index`` as ``(offsets, values)``: uint64 us from the start (ascending), float32."""
         return self._require_reader().get_channel_data(self._check_index(index))
 

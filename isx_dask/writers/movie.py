@@ -291,8 +291,8 @@ class Movie(IncrementalWriter["MovieFile"]):
     kind = "movie"
     str_fields = ("timing", "spacing", "data_type")
     _layout: MovieLayout
-    _invalid: np.ndarray
-    _written: np.ndarray
+    _invalid: np.ndarray[Any, Any]
+    _written: np.ndarray[Any, Any]
     _metadata: dict[str, Any]
     _target: IsxdTarget
     _read_timing: tuple[MovieFile, Timing] | None = None
@@ -391,7 +391,7 @@ class Movie(IncrementalWriter["MovieFile"]):
         return dtype.type
 
     # -- reading -------------------------------------------------------------------------
-    def get_frame_data(self, index: int) -> np.ndarray:
+    def get_frame_data(self, index: int) -> np.ndarray[Any, Any]:
         """Frame ``index`` as a ``(rows, cols)`` array; zeros for dropped, cropped and blank frames."""
         return np.asarray(self._require_reader().get_frame(index))
 
@@ -412,7 +412,7 @@ class Movie(IncrementalWriter["MovieFile"]):
         return self._require_reader().frame_timestamp(index)
 
     # -- writing -------------------------------------------------------------------------
-    def set_frame_data(self, index: int, frame: np.ndarray) -> None:
+    def set_frame_data(self, index: int, frame: np.ndarray[Any, Any]) -> None:
         """Write the frame of time index ``index``.
 
         Frames at dropped, cropped or blank indices are not stored (the format
@@ -457,7 +457,7 @@ class Movie(IncrementalWriter["MovieFile"]):
         self._target[stored : stored + 1] = frame[None]
         self._written[index] = True
 
-    def missing_frames(self) -> np.ndarray:
+    def missing_frames(self) -> np.ndarray[Any, Any]:
         """Time indices of valid frames not written yet."""
         return np.flatnonzero(~self._written)
 
@@ -520,7 +520,7 @@ class Image:
         return self
 
     @classmethod
-    def write(cls, file_path: PathLike, spacing: Spacing, data_type: Any, data: np.ndarray) -> Image:
+    def write(cls, file_path: PathLike, spacing: Spacing, data_type: Any, data: np.ndarray[Any, Any]) -> Image:
         """Write ``data`` as an image file and return it (``mode`` ``'w'``, readable, as in the official package).
 
         Raises
@@ -546,7 +546,7 @@ class Image:
         """Pixel type as a NumPy scalar type."""
         return self._require_reader().dtype.type
 
-    def get_data(self) -> np.ndarray:
+    def get_data(self) -> np.ndarray[Any, Any]:
         """The image as a ``(rows, cols)`` array."""
         return np.asarray(self._require_reader().get_frame(0))
 

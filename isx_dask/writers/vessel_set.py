@@ -88,7 +88,7 @@ def _check_geometry(num_samples: int, num_pixels: tuple[int, int]) -> None:
         raise ValueError(msg)
 
 
-def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray:
+def _lines_array(lines: Any, num_points: int, vessel_type: str) -> np.ndarray[Any, Any]:
     if hasattr(lines, "compute") and not isinstance(lines, np.ndarray):
         lines = lines.compute()
     lines = np.asarray(lines)
@@ -327,7 +327,7 @@ def write_vessel_set(
     return store(arrays, path, layout.data_size, metadata, options)
 
 
-def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray:
+def _small_array(value: Any, label: str, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
     """One in-memory array of one vessel, converted to ``dtype`` without loss of kind, with ``shape``."""
     check_not_masked(value, label)
     arr = np.asarray(value)
@@ -465,21 +465,21 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         reader = self._require_reader()
         return str(reader.statuses[reader.check_index(index)])
 
-    def get_vessel_image_data(self, index: int) -> np.ndarray:
+    def get_vessel_image_data(self, index: int) -> np.ndarray[Any, Any]:
         """The projection image (the same for every vessel), ``(rows, cols)`` float32."""
         reader = self._require_reader()
         reader.check_index(index)
         return np.asarray(reader.projection.compute())
 
-    def get_vessel_line_data(self, index: int) -> np.ndarray:
+    def get_vessel_line_data(self, index: int) -> np.ndarray[Any, Any]:
         """Line points of vessel ``index``, ``(2, 2)`` or ``(4, 2)`` int64 rows of (x, y)."""
         return self._require_reader().get_line(index)
 
-    def get_vessel_trace_data(self, index: int) -> np.ndarray:
+    def get_vessel_trace_data(self, index: int) -> np.ndarray[Any, Any]:
         """Diameter or velocity trace of vessel ``index``, ``(num_samples,)`` float32."""
         return self._require_reader().get_trace(index)
 
-    def get_vessel_center_trace_data(self, index: int) -> np.ndarray:
+    def get_vessel_center_trace_data(self, index: int) -> np.ndarray[Any, Any]:
         """Centre trace of vessel ``index`` (diameter sets only)."""
         reader = self._require_reader()
         if reader.vessel_type != "vessel diameter":
@@ -487,7 +487,7 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
             raise ValueError(msg)
         return reader.get_second_trace(index)
 
-    def get_vessel_direction_trace_data(self, index: int) -> np.ndarray:
+    def get_vessel_direction_trace_data(self, index: int) -> np.ndarray[Any, Any]:
         """Direction trace of vessel ``index`` in degrees from +x (rbc sets only)."""
         reader = self._require_reader()
         if reader.vessel_type != "rbc velocity":
@@ -499,7 +499,7 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         """Whether the set stores correlation heatmaps."""
         return self._require_reader().has_correlation_heatmaps
 
-    def get_vessel_correlations_data(self, index: int, frame: int) -> np.ndarray:
+    def get_vessel_correlations_data(self, index: int, frame: int) -> np.ndarray[Any, Any]:
         """The three heatmaps (offsets -1, 0, +1) of vessel ``index`` at sample ``frame``, ``(3, rows, cols)``."""
         return self._require_reader().get_heatmaps(index, frame)
 
@@ -521,7 +521,7 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
             raise ValueError(msg)
 
     def set_vessel_diameter_data(
-        self, index: int, image: np.ndarray, line: np.ndarray, trace: np.ndarray, center_trace: np.ndarray, name: str | None = None
+        self, index: int, image: np.ndarray[Any, Any], line: np.ndarray[Any, Any], trace: np.ndarray[Any, Any], center_trace: np.ndarray[Any, Any], name: str | None = None
     ) -> None:
         """Append vessel ``index`` of a diameter set.
 
@@ -550,11 +550,11 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
     def set_rbc_velocity_data(
         self,
         index: int,
-        image: np.ndarray,
-        line: np.ndarray,
-        trace: np.ndarray,
-        direction_trace: np.ndarray,
-        correlations_trace: np.ndarray | None = None,
+        image: np.ndarray[Any, Any],
+        line: np.ndarray[Any, Any],
+        trace: np.ndarray[Any, Any],
+        direction_trace: np.ndarray[Any, Any],
+        correlations_trace: np.ndarray[Any, Any] | None = None,
         name: str | None = None,
     ) -> None:
         """Append vessel ``index`` of an rbc velocity set.
@@ -614,7 +614,7 @@ class VesselSet(IncrementalWriter["VesselSetFile"]):
         one = VesselSetLayout(self._timing, self._spacing, self._vessel_type, 1, None if shape is None else [shape])
         shift = self._end - one.record_offset(0)
         assert self._partial is not None
-        pieces: list[tuple[np.ndarray, ArrayLayout]] = []
+        pieces: list[tuple[np.ndarray[Any, Any], ArrayLayout]] = []
         if index == 0:
             pieces.append((image, one.projection()))
         parts = [(line, one.line(0)), (trace, one.trace(0)), (second, one.second_trace(0))]
