@@ -153,7 +153,7 @@ def readinto_at(f: IO[bytes], buf: memoryview, offset: int) -> int:
 
 def read_into(path: str, offset: int, out: np.ndarray[Any, Any] | memoryview) -> int:
     """Fill ``out`` (a C-contiguous array or writable buffer) from byte ``offset`` of ``path``; the bytes read."""
-    buf = out.cast("B") if isinstance(out, memoryview) else memoryview(out.reshape(-1)).cast("B")  # type: ignore[arg-type]
+    buf = out.cast("B") if isinstance(out, memoryview) else out.reshape(-1).data.cast("B")
     with open(path, "rb", buffering=0) as f:
         return readinto_at(f, buf, offset)
 

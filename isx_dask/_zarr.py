@@ -143,7 +143,7 @@ def open_group_for_write(path: str, zarr_format: int, storage_options: Mapping[s
     fmt = resolve_zarr_format(zarr_format)
     options = dict(storage_options) if storage_options else None
     if zarr_major() >= 3:
-        return zarr.open_group(path, mode="w", zarr_format=fmt, storage_options=options)  # type: ignore[arg-type]
+        return zarr.open_group(path, mode="w", zarr_format=fmt, storage_options=options)  # type: ignore[arg-type,unused-ignore]
     return zarr.open_group(path, mode="w", storage_options=options)
 
 

@@ -433,7 +433,7 @@ class _AlignedReads:
         self.ndim = len(self.shape)
         self.step = math.prod(self.shape[1:]) * self.dtype.itemsize
 
-    def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray:
+    def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray[Any, Any]:
         bounds = [sl.indices(n) for sl, n in zip(region, self.shape)]
         out = _io.aligned_empty(tuple(b - a for a, b, _ in bounds), self.dtype, phase=bounds[0][0] * self.step % _io.DIRECT_ALIGN)
         read_into(self.array, tuple(slice(a, b) for a, b, _ in bounds), out)

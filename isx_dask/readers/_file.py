@@ -172,8 +172,8 @@ def read_array(
     identity: FileIdentity | None = None,
     *,
     file: IO[bytes] | None = None,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
+    out: np.ndarray[Any, Any] | None = None,
+) -> np.ndarray[Any, Any]:
     """Read ``region`` of an array stored at ``layout`` in ``path`` (positional reads, no mapping).
 
     With ``identity``, the file is checked to be the one the reader opened. With
@@ -198,7 +198,7 @@ def read_array(
     num_runs, run_nbytes, offsets = layout.byte_runs(region)
     if num_runs == 0:
         return out
-    buf = memoryview(out.reshape(-1)).cast("B")  # type: ignore[arg-type]
+    buf = out.reshape(-1).data.cast("B")
     if file is None:
         with open(path, "rb", buffering=0) as f:
             check_identity(path, f, identity)
@@ -230,7 +230,7 @@ class LayoutArray:
         self.dtype = np.dtype(layout.dtype)
         self.ndim = len(layout.shape)
 
-    def __getitem__(self, key: Any) -> np.ndarray:
+    def __getitem__(self, key: Any) -> np.ndarray[Any, Any]:
         if not isinstance(key, tuple):
             key = (key,)
         key = key + (slice(None),) * (self.ndim - len(key))
@@ -349,7 +349,7 @@ class IsxdFile:
             msg = f"I/O operation on a closed reader of {self.path!r}; open the file again"
             raise ValueError(msg)
 
-    def _read(self, layout: ArrayLayout, region: tuple[slice, ...] | None = None) -> np.ndarray:
+    def _read(self, layout: ArrayLayout, region: tuple[slice, ...] | None = None) -> np.ndarray[Any, Any]:
         """Read ``region`` (default: all) of ``layout``, checking the reader is open and the file unchanged."""
         self._require_open()
         if region is None:
@@ -391,7 +391,7 @@ class IsxdFile:
         return parse_spacing_info(self.metadata["spacingInfo"])
 
     @property
-    def valid(self) -> np.ndarray:
+    def valid(self) -> np.ndarray[Any, Any]:
         """Boolean mask over samples: False at dropped, cropped and blank samples.
 
         Built from the footer's index lists and ranges with NumPy (one byte per sample).

@@ -59,16 +59,16 @@ class CellSetFile(IsxdFile):
     def _index(self, index: int) -> int:
         return item_index(index, self.num_cells, "index", "cell set has num_cells")
 
-    def get_footprint(self, index: int) -> np.ndarray:
+    def get_footprint(self, index: int) -> np.ndarray[Any, Any]:
         """Footprint of cell ``index`` as a ``(rows, cols)`` float32 array."""
         i = self._index(index)
-        footprint: np.ndarray = self._read(self.layout.footprints(), (slice(i, i + 1), slice(None), slice(None)))[0]
+        footprint: np.ndarray[Any, Any] = self._read(self.layout.footprints(), (slice(i, i + 1), slice(None), slice(None)))[0]
         return footprint
 
-    def get_trace(self, index: int) -> np.ndarray:
+    def get_trace(self, index: int) -> np.ndarray[Any, Any]:
         """Trace of cell ``index`` as a ``(num_samples,)`` float32 array."""
         i = self._index(index)
-        trace: np.ndarray = self._read(self.layout.traces(), (slice(i, i + 1), slice(None)))[0]
+        trace: np.ndarray[Any, Any] = self._read(self.layout.traces(), (slice(i, i + 1), slice(None)))[0]
         return trace
 
     def _repr_fields(self) -> list[str]:

@@ -33,7 +33,7 @@ __all__ = ["EventSetFile", "PacketSetFile", "index_of_name", "name_index"]
 _READ_CHUNK_PACKETS = (64 * 2**20) // EVENT_PACKET_NBYTES
 
 
-def _sorted_last_wins(offsets: np.ndarray, amplitudes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sorted_last_wins(offsets: np.ndarray[Any, Any], amplitudes: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Sort events by offset; of equal offsets keep the one that came last, as the official reader does."""
     order = np.argsort(offsets, kind="stable")
     offsets, amplitudes = offsets[order], amplitudes[order]
@@ -130,7 +130,7 @@ class PacketSetFile(IsxdFile):
         return item_index(index, len(self._names), f"{self._item} index", f"{self._what} has num_{self._item}s")
 
     # -- packets -------------------------------------------------------------------------
-    def iter_packets(self, chunk_packets: int = _READ_CHUNK_PACKETS) -> Iterator[np.ndarray]:
+    def iter_packets(self, chunk_packets: int = _READ_CHUNK_PACKETS) -> Iterator[np.ndarray[Any, Any]]:
         """The stored packets in file order, as structured arrays of at most ``chunk_packets`` packets.
 
         Fields: ``offset`` (uint64, us from the start), ``cell`` (uint64, the cell or
@@ -152,11 +152,11 @@ class PacketSetFile(IsxdFile):
                 raise IsxdFormatError(msg)
             yield packets
 
-    def _data(self, indices: Sequence[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _data(self, indices: Sequence[int] | None = None) -> list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
         """``(offsets, amplitudes)`` of every item (or of ``indices``), in one pass over the file."""
         wanted = list(range(len(self._names))) if indices is None else [self._check_index(i) for i in indices]
-        offsets: dict[int, list[np.ndarray]] = {c: [] for c in wanted}
-        values: dict[int, list[np.ndarray]] = {c: [] for c in wanted}
+        offsets: dict[int, list[np.ndarray[Any, Any]]] = {c: [] for c in wanted}
+        values: dict[int, list[np.ndarray[Any, Any]]] = {c: [] for c in wanted}
         for packets in self.iter_packets():
             if len(wanted) == 1:
                 mine = packets[packets["cell"] == wanted[0]]
@@ -228,7 +228,7 @@ class EventSetFile(PacketSetFile):
         """
         return self._index_of(name)
 
-    def get_cell_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def get_cell_data(self, index: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """Events of cell ``index``, as the official ``get_cell_data`` returns them.
 
         Returns
@@ -240,6 +240,6 @@ class EventSetFile(PacketSetFile):
         """
         return self._data([index])[0]
 
-    def get_all_cell_data(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def get_all_cell_data(self) -> list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
         """Events of every cell, in one pass over the file: a list of ``(offsets, amplitudes)`` per cell."""
         return self._data()

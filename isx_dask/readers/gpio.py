@@ -89,7 +89,7 @@ class GpioSetFile(PacketSetFile):
         :func:`isx_dask.layout.event_set.decode_packets`)."""
         return self._lazy(packet_layout(0, self.num_packets), "gpio-packets")
 
-    def get_channel_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def get_channel_data(self, index: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """Values of channel ``index``, as the official ``get_channel_data`` returns them.
 
         Returns
@@ -101,11 +101,11 @@ class GpioSetFile(PacketSetFile):
         """
         return self._data([index])[0]
 
-    def get_all_channel_data(self, indices: list[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    def get_all_channel_data(self, indices: list[int] | None = None) -> list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
         """``(offsets, values)`` of every channel (or of ``indices``), in one pass over the file."""
         return self._data(indices)
 
-    def get_channel_samples(self, index: int) -> np.ndarray:
+    def get_channel_samples(self, index: int) -> np.ndarray[Any, Any]:
         """Channel ``index`` on the sample grid of :attr:`timing`: ``num_samples`` float32 values.
 
         Sample ``i`` holds the value stored at offset ``round(i * period)`` us

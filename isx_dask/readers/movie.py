@@ -54,7 +54,7 @@ def _version_at_least(text: str, minimum: tuple[int, int, int]) -> bool:
     return tuple(numbers) >= minimum
 
 
-def decode_tsc(values: np.ndarray) -> np.ndarray:
+def decode_tsc(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """TSC timestamps (uint64 microseconds) from ``(n, 8)`` header values 1272..1279, as the official reader rebuilds them."""
     values = np.asarray(values, dtype=np.uint64)
     low, high = values[:, 0::2], values[:, 1::2]
@@ -82,7 +82,7 @@ class _StoredFrames:
         self.dtype = layout.dtype
         self.ndim = 3
 
-    def __getitem__(self, key: Any) -> np.ndarray:
+    def __getitem__(self, key: Any) -> np.ndarray[Any, Any]:
         if not isinstance(key, tuple):
             key = (key,)
         key = key + (slice(None),) * (3 - len(key))
@@ -170,19 +170,19 @@ class MovieFile(IsxdFile):
         """All frames as a lazy Dask array (see :meth:`to_dask`)."""
         return self.to_dask()
 
-    def get_frame(self, index: int) -> np.ndarray:
+    def get_frame(self, index: int) -> np.ndarray[Any, Any]:
         """Frame ``index`` as a NumPy array (zeros if the frame is not stored)."""
         self._require_open()
         index = item_index(index, self.shape[0], "index", "movie has num_samples")
-        frame: np.ndarray = _StoredFrames(self.path, self.layout, self.identity)[index : index + 1][0]
+        frame: np.ndarray[Any, Any] = _StoredFrames(self.path, self.layout, self.identity)[index : index + 1][0]
         return frame
 
-    def headers(self) -> np.ndarray:
+    def headers(self) -> np.ndarray[Any, Any]:
         """Sensor headers of the stored frames, ``(num_stored, 2560)`` uint16."""
         self._require_open()
         return self._read(self.layout.headers())
 
-    def footers(self) -> np.ndarray:
+    def footers(self) -> np.ndarray[Any, Any]:
         """Sensor footers of the stored frames, ``(num_stored, 2560)`` uint16."""
         self._require_open()
         return self._read(self.layout.footers())
@@ -209,11 +209,11 @@ class MovieFile(IsxdFile):
             headers.offset + 2 * _TSC_FIRST_VALUE, (headers.shape[0], _TSC_VALUES), "<u2", (headers.strides[0], 2)
         )
 
-    def _stored_tsc(self, first: int, stop: int) -> np.ndarray:
+    def _stored_tsc(self, first: int, stop: int) -> np.ndarray[Any, Any]:
         """TSC timestamps of stored frames ``first`` to ``stop - 1`` (reads 16 bytes per frame)."""
         return decode_tsc(self._read(self._tsc_layout(), (slice(first, stop), slice(None))))
 
-    def frame_timestamps(self, *, ignore_producer_version: bool = False) -> np.ndarray:
+    def frame_timestamps(self, *, ignore_producer_version: bool = False) -> np.ndarray[Any, Any]:
         """TSC timestamps in microseconds for all ``num_samples`` frames (0 where a frame is not stored).
 
         Parameters

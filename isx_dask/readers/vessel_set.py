@@ -132,19 +132,19 @@ class VesselSetFile(IsxdFile):
         return self._lazy(self.layout.stacked_heatmaps(), "heatmaps")
 
     # -- eager reads of one vessel -----------------------------------------------------
-    def get_line(self, index: int) -> np.ndarray:
+    def get_line(self, index: int) -> np.ndarray[Any, Any]:
         """Line points of vessel ``index``."""
         return self._read(self.layout.line(self.check_index(index)))
 
-    def get_trace(self, index: int) -> np.ndarray:
+    def get_trace(self, index: int) -> np.ndarray[Any, Any]:
         """Trace of vessel ``index``."""
         return self._read(self.layout.trace(self.check_index(index)))
 
-    def get_second_trace(self, index: int) -> np.ndarray:
+    def get_second_trace(self, index: int) -> np.ndarray[Any, Any]:
         """Centre or direction trace of vessel ``index``."""
         return self._read(self.layout.second_trace(self.check_index(index)))
 
-    def get_heatmaps(self, index: int, frame: int) -> np.ndarray:
+    def get_heatmaps(self, index: int, frame: int) -> np.ndarray[Any, Any]:
         """The three heatmaps of vessel ``index`` at sample ``frame``, ``(3, rows, cols)``."""
         if not self.has_correlation_heatmaps:
             msg = "No correlation heatmaps saved to vessel set file."

@@ -69,7 +69,7 @@ def _check_geometry(timing: Timing, spacing: Spacing) -> None:
         raise ValueError(msg)
 
 
-def _join_records(footprints: np.ndarray, traces: np.ndarray, cells: slice, samples: slice, phase: int) -> np.ndarray:
+def _join_records(footprints: np.ndarray[Any, Any], traces: np.ndarray[Any, Any], cells: slice, samples: slice, phase: int) -> np.ndarray[Any, Any]:
     """Records of ``footprints[cells]`` and ``traces[samples]`` (the same cells): each flattened footprint, then its trace.
 
     The records are made in memory aligned as they lie in the file (``phase``:
@@ -355,16 +355,16 @@ class CellSet(IncrementalWriter["CellSetFile"]):
         reader = self._require_reader()
         return str(reader.statuses[check_item_index(index, reader.num_cells, "cell")])
 
-    def get_cell_image_data(self, index: int) -> np.ndarray:
+    def get_cell_image_data(self, index: int) -> np.ndarray[Any, Any]:
         """Footprint of cell ``index`` as a ``(rows, cols)`` float32 array."""
         return np.asarray(self._require_reader().get_footprint(index))
 
-    def get_cell_trace_data(self, index: int) -> np.ndarray:
+    def get_cell_trace_data(self, index: int) -> np.ndarray[Any, Any]:
         """Trace of cell ``index`` as a ``(num_samples,)`` float32 array (NaN at invalid samples)."""
         return np.asarray(self._require_reader().get_trace(index))
 
     # -- writing -------------------------------------------------------------------------
-    def set_cell_data(self, index: int, image: np.ndarray, trace: np.ndarray, name: str | None) -> None:
+    def set_cell_data(self, index: int, image: np.ndarray[Any, Any], trace: np.ndarray[Any, Any], name: str | None) -> None:
         """Write the footprint, trace and name of cell ``index``.
 
         Trace samples at dropped, cropped and blank indices are stored as NaN.
@@ -441,7 +441,7 @@ class CellSet(IncrementalWriter["CellSetFile"]):
             self.flush()
         self._write_status(index, CELL_STATUS_CODES[status])
 
-    def missing_cells(self) -> np.ndarray:
+    def missing_cells(self) -> np.ndarray[Any, Any]:
         """Indices below the largest written index that have not been written."""
         written = np.zeros(self.num_cells, dtype=bool)
         written[list(self._names)] = True
