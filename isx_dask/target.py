@@ -657,18 +657,19 @@ THREADS_PER_CORE = 2
 
 
 def write_compute_kwargs(compute_kwargs: dict[str, Any] | None) -> dict[str, Any]:
-    """``compute_kwargs`` for a write: ``THREADS_PER_CORE`` threads per core where Dask's own default scheduler would run.
+    """``compute_kwargs`` for a write: ``THREADS_PER_CORE`` threads per core where the threaded scheduler runs with its default count.
 
-    Only when neither ``compute_kwargs`` nor the Dask configuration names a
-    scheduler or a number of workers (a ``distributed.Client`` names itself
-    there), so every explicit choice is kept.
+    That is where neither ``compute_kwargs`` nor the Dask configuration names
+    another scheduler (a ``distributed.Client`` names itself there), a number
+    of workers or a pool, so every explicit choice is kept.
     """
     import dask
 
     kwargs = dict(compute_kwargs or {})
-    chosen = {"scheduler", "num_workers", "pool"} & set(kwargs)
-    configured = any(dask.config.get(key, None) is not None for key in ("scheduler", "get", "num_workers", "pool"))
-    if not chosen and not configured:
+    scheduler = kwargs.get("scheduler", dask.config.get("scheduler", None))
+    threaded = scheduler in (None, "threads", "threading") and dask.config.get("get", None) is None
+    counted = {"num_workers", "pool"} & set(kwargs) or any(dask.config.get(key, None) is not None for key in ("num_workers", "pool"))
+    if threaded and not counted:
         kwargs.update(scheduler="threads", num_workers=THREADS_PER_CORE * (os.cpu_count() or 1))
     return kwargs
 

@@ -126,7 +126,7 @@ def _write_through_barrier(directory, parties, compute_kwargs, timeout=10.0):
 
     frames = da.arange(8 * 6, dtype=np.uint16, chunks=6).reshape(8, 2, 3).map_blocks(chunk, dtype=np.uint16, meta=np.empty((0, 0, 0), np.uint16))
     out = directory / "m.isxd"
-    with dask.config.set({"scheduler": None, "num_workers": None}):
+    with dask.config.set({"scheduler": None, "num_workers": None, "get": None, "pool": None}):
         xd.write_movie(frames, out, timing=xd.Timing(8), spacing=xd.Spacing(num_pixels=(2, 3)), fsync=False,
                        compute_kwargs=compute_kwargs)
     np.testing.assert_array_equal(xd.open_isxd(out).frames.compute(), np.arange(48, dtype=np.uint16).reshape(8, 2, 3))
@@ -158,8 +158,16 @@ def test_configured_scheduler_is_kept():
 
     import isx_dask.target as target
 
+    import os
+
+    threads = {"scheduler": "threads", "num_workers": 2 * (os.cpu_count() or 1)}
     assert target.write_compute_kwargs({"scheduler": "sync"}) == {"scheduler": "sync"}
+    assert target.write_compute_kwargs({"scheduler": "threads", "num_workers": 1}) == {"scheduler": "threads", "num_workers": 1}
     with dask.config.set(scheduler="processes"):
         assert target.write_compute_kwargs(None) == {}
+        assert target.write_compute_kwargs({"scheduler": "threads"}) == threads  # the call's choice wins over the configuration
     with dask.config.set(num_workers=3):
         assert target.write_compute_kwargs({"optimize_graph": True}) == {"optimize_graph": True}
+    with dask.config.set(scheduler="threads"):  # a scheduler named without a count: the writers' count
+        assert target.write_compute_kwargs(None) == threads
+    assert target.write_compute_kwargs({"scheduler": "threads"}) == threads

@@ -201,10 +201,10 @@ write_method : str, default 'auto'
     ``'auto'`` chooses per file system and chunk.
 compute_kwargs : dict, optional
     Keyword arguments for ``dask.compute``, e.g. ``{'scheduler': 'processes'}``
-    (under ``dask.distributed`` the active client is used). Where neither
-    these nor the Dask configuration choose a scheduler or a number of
-    workers, the threaded scheduler runs two threads per core, since each
-    chunk waits for the disk after it is computed.
+    (under ``dask.distributed`` the active client is used). Where the
+    threaded scheduler runs (Dask's default) and neither these nor the Dask
+    configuration choose a number of workers or a pool, it runs two threads
+    per core, since each chunk waits for the disk after it is computed.
 """
 
 #: The numpydoc text of ``extra_properties`` and ``metadata_from``.
