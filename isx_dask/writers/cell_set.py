@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
 import numpy as np
@@ -76,11 +77,19 @@ def _join_records(footprints: np.ndarray[Any, Any], traces: np.ndarray[Any, Any]
     their first byte modulo the block size), so they are written without a copy.
     """
     footprints, traces = footprints[cells], traces[samples]
-    num_cells, num_pixels = len(footprints), footprints[0].size
+    num_cells, num_pixels = len(footprints), math.prod(footprints.shape[1:])
     out = _io.aligned_empty((num_cells, num_pixels + traces.shape[1]), _FLOAT32, phase=phase)
     out[:, :num_pixels] = footprints.reshape(num_cells, num_pixels)
     out[:, num_pixels:] = traces
     return out
+
+
+def _join_block(footprints: np.ndarray[Any, Any], traces: np.ndarray[Any, Any], width: int,
+                block_info: dict[Any, Any] | None = None) -> np.ndarray[Any, Any]:
+    """:func:`_join_records` of a whole chunk of cells, placed by ``block_info`` (Dask's ``map_blocks``)."""
+    first = block_info[None]["array-location"][0][0] if block_info else 0
+    cells = slice(0, len(footprints))
+    return _join_records(footprints, traces, cells, cells, first * width * _FLOAT32.itemsize % _io.DIRECT_ALIGN)
 
 
 def _records(footprints: Any, traces: Any) -> Any:
@@ -88,9 +97,12 @@ def _records(footprints: Any, traces: Any) -> Any:
 
     Records lie back to back in the file, so a chunk of them is one
     contiguous run: one large write per chunk instead of two short runs per
-    cell. A chunk of records ends wherever a chunk of footprints or of
-    traces ends, and is made in one task from the one chunk of each that
-    holds it, so no piece of a chunk is kept apart from the task that uses it.
+    cell. Where footprints and traces have the same chunks of cells, each
+    chunk of records is one blockwise task. Otherwise a chunk of records ends
+    wherever a chunk of footprints or of traces ends, and is made in one task
+    from the one chunk of each that holds it, so no piece of a chunk is kept
+    apart from the task that uses it (Dask may still compute input chunks
+    somewhat ahead: peak memory then grows slowly with the number of chunks).
     """
     import dask
     import dask.array as da
@@ -99,8 +111,17 @@ def _records(footprints: Any, traces: Any) -> Any:
     width = rows * cols + traces.shape[1]
     if num_cells == 0:
         return da.zeros((0, width), dtype=_FLOAT32)
-    footprint_blocks = footprints.rechunk({1: -1, 2: -1}).to_delayed().ravel()
-    trace_blocks = traces.rechunk({1: -1}).to_delayed().ravel()
+    footprints = footprints.rechunk({1: -1, 2: -1})
+    traces = traces.rechunk({1: -1})
+    if footprints.chunks[0] == traces.chunks[0]:
+        # The same chunks of cells: one blockwise task per chunk, which Dask fuses with the
+        # computation of both inputs, so neither is ever made ahead of the chunk that uses it.
+        return da.map_blocks(  # type: ignore[no-untyped-call]
+            _join_block, footprints.reshape(num_cells, rows * cols), traces, width, dtype=_FLOAT32,
+            chunks=(footprints.chunks[0], (width,)), meta=np.empty((0, 0), dtype=_FLOAT32),
+        )
+    footprint_blocks = footprints.to_delayed().ravel()
+    trace_blocks = traces.to_delayed().ravel()
     footprint_starts = np.cumsum((0,) + footprints.chunks[0])
     trace_starts = np.cumsum((0,) + traces.chunks[0])
     bounds = np.union1d(footprint_starts, trace_starts).tolist()
