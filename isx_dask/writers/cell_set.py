@@ -114,8 +114,8 @@ def _records(footprints: Any, traces: Any) -> Any:
     footprints = footprints.rechunk({1: -1, 2: -1})
     traces = traces.rechunk({1: -1})
     if footprints.chunks[0] == traces.chunks[0]:
-        # The same chunks of cells: one blockwise task per chunk, which Dask fuses with the
-        # computation of both inputs, so neither is ever made ahead of the chunk that uses it.
+        # The same chunks of cells: one blockwise task per chunk, which Dask fuses with inputs
+        # that are blockwise too; no input chunk is shared by two chunks of records.
         return da.map_blocks(  # type: ignore[no-untyped-call]
             _join_block, footprints.reshape(num_cells, rows * cols), traces, width, dtype=_FLOAT32,
             chunks=(footprints.chunks[0], (width,)), meta=np.empty((0, 0), dtype=_FLOAT32),
