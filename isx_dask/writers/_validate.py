@@ -195,6 +195,26 @@ def _cast_chunk(values: np.ndarray[Any, Any], dtype: np.dtype[Any], name: str, b
     return cast_exact(values, dtype, name, offset)
 
 
+def check_dtype_cast(source: np.dtype[Any], dtype: np.dtype[Any], name: str, casting: str) -> None:
+    """Refuse, by dtype alone, ``name`` of dtype ``source`` that cannot become ``dtype`` under ``casting``.
+
+    ``TypeError`` for data that are not real numbers, or a dtype that numpy's
+    rule ``casting`` (``'no'`` ... ``'unsafe'``, as :func:`numpy.can_cast`)
+    does not allow. ``'same_value'`` allows every real dtype: the values are
+    checked instead (:func:`cast_exact`).
+    """
+    if source.kind not in "biuf":
+        msg = f"{name} has dtype {source}, which cannot be stored as {dtype}; expected real numbers"
+        raise TypeError(msg)
+    if casting != "same_value" and not np.can_cast(source, dtype, casting=casting):  # type: ignore[arg-type]
+        msg = (
+            f"{name} has dtype {source}, which cannot be cast to {dtype} under casting={casting!r}; "
+            f"use casting='same_value' (the default: converts when no value changes) or 'unsafe' "
+            f"(numpy's astype, which wraps, truncates and rounds values)"
+        )
+        raise TypeError(msg)
+
+
 def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
     """Cast the Dask array ``data`` to ``dtype`` lazily, under ``casting``.
 
@@ -206,20 +226,11 @@ def cast_array(data: Any, name: str, dtype: np.dtype[Any], casting: str) -> Any:
     casting = check_casting(casting)
     if data.dtype == dtype:
         return data
-    if data.dtype.kind not in "biuf":
-        msg = f"{name} has dtype {data.dtype}, which cannot be stored as {dtype}; expected real numbers"
-        raise TypeError(msg)
+    check_dtype_cast(data.dtype, dtype, name, casting)
     if casting == "same_value":
         if _is_exact_by_dtype(data.dtype, dtype):
             return data.astype(dtype)
         return data.map_blocks(_cast_chunk, dtype, name, dtype=dtype)
-    if not np.can_cast(data.dtype, dtype, casting=casting):  # type: ignore[arg-type]
-        msg = (
-            f"{name} has dtype {data.dtype}, which cannot be cast to {dtype} under casting={casting!r}; "
-            f"use casting='same_value' (the default: converts when no value changes) or 'unsafe' "
-            f"(numpy's astype, which wraps and truncates values)"
-        )
-        raise TypeError(msg)
     return data.astype(dtype, casting=casting)
 
 
@@ -227,43 +238,24 @@ _FLOAT32 = np.dtype(np.float32)
 
 
 def check_float32_casting(dtype: Any, name: str, casting: str) -> str:
-    """Refuse, by dtype alone, values of ``dtype`` that cannot become float32 under ``casting``.
-
-    Returns the checked ``casting``. ``TypeError`` for a dtype that is not
-    real numbers, or one numpy's rule ``casting`` (``'no'`` ... ``'same_kind'``)
-    does not allow; ``'same_value'`` and ``'unsafe'`` allow every real dtype
-    (``'same_value'`` then checks the values, :func:`float32_values`).
-    """
+    """``casting`` checked, after refusing by dtype alone ``name`` of ``dtype`` that cannot become float32 (:func:`check_dtype_cast`)."""
     casting = check_casting(casting)
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "biuf":
-        msg = f"{name} has dtype {dtype}, which cannot be stored as float32; expected real numbers"
-        raise TypeError(msg)
-    if casting != "same_value" and not np.can_cast(dtype, _FLOAT32, casting=casting):  # type: ignore[arg-type]
-        msg = (
-            f"{name} has dtype {dtype}, which cannot be cast to float32 under casting={casting!r}; "
-            f"use casting='same_value' (the default: converts when no value changes) or 'unsafe' "
-            f"(numpy's astype, which rounds integers beyond 2**24)"
-        )
-        raise TypeError(msg)
+    check_dtype_cast(np.dtype(dtype), _FLOAT32, name, casting)
     return casting
 
 
 def float32_values(values: np.ndarray[Any, Any], name: str, casting: str, offset: tuple[int, ...] | None = None) -> np.ndarray[Any, Any]:
     """Real ``values`` as float32, refusing under ``'same_value'`` an integer that float32 would round.
 
-    Integers beyond 2**24 (of int32, int64, uint32, uint64) that float32 cannot
-    hold give the ``ValueError`` of :func:`cast_exact`, naming ``name`` and the
-    index (``offset``: where ``values``, a chunk, starts in ``name``). Floats are
-    rounded to float32's precision, as everywhere in the package; the caller
-    decides about floats beyond float32's range. Call
-    :func:`check_float32_casting` first.
+    Integers that float32 cannot hold give the ``ValueError`` of
+    :func:`cast_exact`, naming ``name`` and the index (``offset``: where
+    ``values``, a chunk, starts in ``name``). Floats are rounded to float32's
+    precision, as everywhere in the package; the caller decides about floats
+    beyond float32's range. Call :func:`check_float32_casting` first.
     """
     values = np.asarray(values)
-    if casting == "same_value" and values.dtype.kind in "iu" and not _is_exact_by_dtype(values.dtype, _FLOAT32):
-        bad = changed_values(values, _FLOAT32)
-        if bad.any():
-            raise _value_error(values, bad, name, _FLOAT32, offset)
+    if casting == "same_value" and values.dtype.kind in "iu":
+        return cast_exact(values, _FLOAT32, name, offset)
     with np.errstate(over="ignore", invalid="ignore"):
         return values.astype(_FLOAT32, copy=False)
 
