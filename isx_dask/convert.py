@@ -62,7 +62,7 @@ from ._zarr import (
     read_into,
     resolve_zarr_format,
 )
-from .layout import DataSetType
+from .layout import ArrayLayout, DataSetType
 from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing, to_rational
 from . import _io
@@ -419,11 +419,12 @@ def _check_movie_dtype(found: _ZarrSource, dtype: Any) -> None:
 class _AlignedReads:
     """A Zarr array whose chunks are read into memory aligned as their bytes will lie in the ``.isxd`` file.
 
-    A movie's frames lie back to back from byte 0 of the data section, so
-    element ``i`` of axis 0 starts at ``i * step`` bytes (``step``: the bytes
-    of one frame). A chunk read into an array aligned the same way is
-    written around the page cache straight from that array, not copied into
-    an aligned buffer first (see :func:`isx_dask._io.aligned_empty`).
+    A movie's frames lie back to back from byte 0 of the data section (every
+    frame stored), as a C-contiguous array of the Zarr array's shape: its
+    :class:`ArrayLayout` gives where each chunk starts. A chunk read into an
+    array aligned the same way is written around the page cache straight
+    from that array, not copied into an aligned buffer first (see
+    :func:`isx_dask._io.aligned_empty`).
     """
 
     def __init__(self, array: Any) -> None:
@@ -431,12 +432,13 @@ class _AlignedReads:
         self.shape = tuple(array.shape)
         self.dtype = np.dtype(array.dtype)
         self.ndim = len(self.shape)
-        self.step = math.prod(self.shape[1:]) * self.dtype.itemsize
+        self.layout = ArrayLayout.contiguous(0, self.shape, self.dtype)
 
     def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray[Any, Any]:
-        bounds = [sl.indices(n) for sl, n in zip(region, self.shape)]
-        out = _io.aligned_empty(tuple(b - a for a, b, _ in bounds), self.dtype, phase=bounds[0][0] * self.step % _io.DIRECT_ALIGN)
-        read_into(self.array, tuple(slice(a, b) for a, b, _ in bounds), out)
+        bounds = self.layout.normalize_region(region)
+        phase = self.layout.byte_span(region)[0] % _io.DIRECT_ALIGN
+        out = _io.aligned_empty(tuple(b - a for a, b in bounds), self.dtype, phase=phase)
+        read_into(self.array, tuple(slice(a, b) for a, b in bounds), out)
         return out
 
 

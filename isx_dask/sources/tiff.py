@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 import numpy as np
 
 from .. import _io
-from ..layout import IsxdFormatError
+from ..layout import ArrayLayout, IsxdFormatError
 from ..metadata import Duration, Spacing, Time
 from ..writers._options import fill_doc
 from ._recording import (
@@ -87,8 +87,10 @@ class _TiffFrames:
     byteorder: Literal["<", ">"] = "<"
     #: Index of the file's page holding frame 0 when frame i is page ``first_page + i``; else None.
     first_page: int | None = None
-    #: Index of this series' frame 0 in the recording (several files are one recording): where its
-    #: bytes lie in the ``.isxd`` file, so that frames are read into memory aligned as they will lie there.
+    #: Where the frames of the whole recording (several files are one recording) lie in the ``.isxd``
+    #: data section, and the index of this series' frame 0 among them: frames are read into memory
+    #: aligned as they will lie there.
+    recording: ArrayLayout | None = None
     first_frame: int = 0
 
     @property
@@ -102,7 +104,10 @@ class _TiffFrames:
             first, stop, _ = key[0].indices(self.shape[0])
             stored = self.dtype.newbyteorder(self.byteorder)
             frame_nbytes = self.shape[1] * self.shape[2] * stored.itemsize
-            phase = (self.first_frame + first) * frame_nbytes % _io.DIRECT_ALIGN
+            phase = 0
+            if self.recording is not None:
+                frame = self.first_frame + first
+                phase = self.recording.byte_span((slice(frame, frame + 1), slice(None), slice(None)))[0] % _io.DIRECT_ALIGN
             run = _io.aligned_empty((stop - first, *self.shape[1:]), stored, phase=phase)
             if _io.read_into(self.path, self.contiguous_offset + first * frame_nbytes, run) != run.nbytes:
                 msg = f"TIFF file {self.path!r} ends inside frames {first}:{stop}"
@@ -387,9 +392,10 @@ def read_tiff(
         )
 
     parts = []
+    recording = ArrayLayout.contiguous(0, (sum(i.frames.shape[0] for i in infos), *infos[0].frames.shape[1:]), infos[0].frames.dtype)
     first_frame = 0
     for info in infos:
-        f = dataclasses.replace(info.frames, first_frame=first_frame)
+        f = dataclasses.replace(info.frames, recording=recording, first_frame=first_frame)
         first_frame += f.shape[0]
         step = frames_per_chunk(f.shape, f.dtype)
         parts.append(

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._io import MAX_FILE_NBYTES, check_file_size
 from .. import _io
+from ..layout import ArrayLayout
 from ..layout.cell_set import CELL_STATUS_CODES, CellSetLayout, cell_set_footer, default_cell_name
 from ..metadata import Spacing, Timing
 from ..target import IsxdTarget, Reserve, WriteMethod, check_output_path
@@ -84,15 +85,20 @@ def _join_records(footprints: np.ndarray[Any, Any], traces: np.ndarray[Any, Any]
     return out
 
 
-def _join_block(footprints: np.ndarray[Any, Any], traces: np.ndarray[Any, Any], width: int,
+def _phase(layout: ArrayLayout, first: int) -> int:
+    """Where record ``first`` of the records at ``layout`` starts in the file, modulo the block size."""
+    return layout.byte_span((slice(first, first + 1), slice(0, 1)))[0] % _io.DIRECT_ALIGN
+
+
+def _join_block(footprints: np.ndarray[Any, Any], traces: np.ndarray[Any, Any], layout: ArrayLayout,
                 block_info: dict[Any, Any] | None = None) -> np.ndarray[Any, Any]:
     """:func:`_join_records` of a whole chunk of cells, placed by ``block_info`` (Dask's ``map_blocks``)."""
     first = block_info[None]["array-location"][0][0] if block_info else 0
     cells = slice(0, len(footprints))
-    return _join_records(footprints, traces, cells, cells, first * width * _FLOAT32.itemsize % _io.DIRECT_ALIGN)
+    return _join_records(footprints, traces, cells, cells, _phase(layout, first))
 
 
-def _records(footprints: Any, traces: Any) -> Any:
+def _records(footprints: Any, traces: Any, layout: ArrayLayout) -> Any:
     """Footprints and traces as one Dask array of whole records, ``(num_cells, num_pixels + num_samples)``.
 
     Records lie back to back in the file, so a chunk of them is one
@@ -103,6 +109,9 @@ def _records(footprints: Any, traces: Any) -> Any:
     from the one chunk of each that holds it, so no piece of a chunk is kept
     apart from the task that uses it (Dask may still compute input chunks
     somewhat ahead: peak memory then grows slowly with the number of chunks).
+    ``layout`` is where the records lie in the file
+    (:meth:`CellSetLayout.records`); each chunk is made in memory aligned as
+    it lies there.
     """
     import dask
     import dask.array as da
@@ -117,7 +126,7 @@ def _records(footprints: Any, traces: Any) -> Any:
         # The same chunks of cells: one blockwise task per chunk, which Dask fuses with inputs
         # that are blockwise too; no input chunk is shared by two chunks of records.
         return da.map_blocks(  # type: ignore[no-untyped-call]
-            _join_block, footprints.reshape(num_cells, rows * cols), traces, width, dtype=_FLOAT32,
+            _join_block, footprints.reshape(num_cells, rows * cols), traces, layout, dtype=_FLOAT32,
             chunks=(footprints.chunks[0], (width,)), meta=np.empty((0, 0), dtype=_FLOAT32),
         )
     footprint_blocks = footprints.to_delayed().ravel()
@@ -132,7 +141,7 @@ def _records(footprints: Any, traces: Any) -> Any:
         f0, t0 = int(footprint_starts[f]), int(trace_starts[t])
         joined = dask.delayed(_join_records, pure=True)(  # type: ignore[attr-defined]
             footprint_blocks[f], trace_blocks[t], slice(first - f0, stop - f0), slice(first - t0, stop - t0),
-            first * width * _FLOAT32.itemsize % _io.DIRECT_ALIGN,
+            _phase(layout, first),
         )
         parts.append(da.from_delayed(joined, shape=(stop - first, width), dtype=_FLOAT32))  # type: ignore[no-untyped-call]
     return da.concatenate(parts, axis=0)  # type: ignore[no-untyped-call]
@@ -269,7 +278,7 @@ def write_cell_set(
 
     layout = CellSetLayout(timing, spacing, num_cells)
     metadata = cell_set_footer(timing, spacing, names, cell_statuses, extra_properties)
-    records = _records(footprints, nan_at_invalid(traces, timing))
+    records = _records(footprints, nan_at_invalid(traces, timing), layout.records())
     return store([(records, layout.records())], path, layout.data_size, metadata, options)
 
 
