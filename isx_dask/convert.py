@@ -67,7 +67,7 @@ from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing, to_rational
 from . import _io
 from .target import Reserve, WriteMethod, put_directory_in_place
-from .writers._options import WriteOptions, check_bool, check_compute_kwargs, check_write_options, fill_doc, option_keywords
+from .writers._options import WriteOptions, check_bool, check_compute_kwargs, check_write_options, fill_doc
 from .writers._validate import DEFAULT_CASTING
 
 if TYPE_CHECKING:
@@ -591,7 +591,8 @@ def _write_movie(found: _ZarrSource, frames: Any, path: PathLike, *, timing: Tim
         extra_properties = found.footer.get("extraProperties")
     result: Delayed | None = write_movie(
         frames, path, timing=timing, spacing=spacing, dtype=dtype, casting=casting, extra_properties=extra_properties,
-        **option_keywords(options),
+        overwrite=options.overwrite, compute=options.compute, fsync=options.fsync, resume=options.resume,
+        reserve=options.reserve, write_method=options.write_method, compute_kwargs=options.compute_kwargs,
     )
     return result
 
@@ -621,7 +622,8 @@ def _write_cell_set(found: _ZarrSource, path: PathLike, *, timing: Timing | None
     result: Delayed | None = write_cell_set(
         footprints, traces, path, timing=timing, spacing=spacing, cell_names=footer.get("CellNames"),
         statuses=_cell_statuses(footer, found.name), casting=casting, extra_properties=extra_properties,
-        **option_keywords(options),
+        overwrite=options.overwrite, compute=options.compute, fsync=options.fsync, resume=options.resume,
+        reserve=options.reserve, write_method=options.write_method, compute_kwargs=options.compute_kwargs,
     )
     return result
 

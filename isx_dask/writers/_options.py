@@ -17,7 +17,7 @@ import difflib
 import numbers
 import textwrap
 import typing
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from ..target import Reserve, WriteMethod, store_then_commit
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         write_method: WriteMethod
         compute_kwargs: dict[str, Any] | None
 
-__all__ = ["WriteOptions", "check_bool", "check_compute_kwargs", "check_write_options", "fill_doc", "option_keywords", "store"]
+__all__ = ["WriteOptions", "check_bool", "check_compute_kwargs", "check_write_options", "fill_doc", "store"]
 
 #: Scheduler names that ``dask.compute(scheduler=...)`` accepts (the last two once ``dask.distributed`` has a client).
 _SCHEDULER_NAMES = frozenset({
@@ -64,11 +64,6 @@ class WriteOptions:
     reserve: Reserve = "auto"
     write_method: WriteMethod = "auto"
     compute_kwargs: dict[str, Any] | None = None
-
-
-def option_keywords(options: WriteOptions) -> dict[str, Any]:
-    """``options`` as the keyword arguments of a public writer (values not copied: a scheduler may be a Client)."""
-    return {f.name: getattr(options, f.name) for f in fields(options)}
 
 
 def check_bool(value: Any, name: str) -> bool:
