@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, overload
 
 import numpy as np
 
+from . import _io
 from ._codecs import make_compressor, zarr_compressors
 from ._ome import EXPLICIT_HINT, check_rational64, find_multiscales, ome_attrs, read_ome_image
 from ._paths import check_parent, refuse_existing
@@ -65,7 +66,6 @@ from ._zarr import (
 from .layout import ArrayLayout, DataSetType
 from .layout.cell_set import CELL_STATUS_CODES
 from .metadata import Duration, Spacing, Timing, to_rational
-from . import _io
 from .target import Reserve, WriteMethod, put_directory_in_place
 from .writers._options import WriteOptions, check_bool, check_compute_kwargs, check_write_options, fill_doc
 from .writers._validate import DEFAULT_CASTING
